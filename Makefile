@@ -1,0 +1,59 @@
+# Ingrain: `make run` serves the API on an embedded Postgres; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: run test lint typecheck pytest openapi migrate demo bench-ingest bench-status install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## run: install, start the embedded Postgres, migrate, load the demo on first start, serve on :8000
+run: install
+	$(BIN)/ingrain serve
+
+## test: lint, type-check and the whole test suite on a throwaway embedded Postgres
+test: install-dev lint typecheck pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-dev
+	$(BIN)/mypy service tests bench
+
+pytest: install-dev
+	$(BIN)/pytest
+
+## openapi: export openapi/openapi.json and openapi/schema.graphql from the code
+openapi: install
+	$(BIN)/ingrain openapi --out openapi
+
+migrate: install
+	$(BIN)/ingrain migrate
+
+demo: install
+	$(BIN)/ingrain demo
+
+## bench-ingest: HTTP batch ingest against raw COPY, on the embedded Postgres
+bench-ingest: install-dev
+	$(BIN)/python -m bench.ingest
+
+## bench-status: status reads at 100k and 1M touchpoints against a raw SQL aggregate
+bench-status: install-dev
+	$(BIN)/python -m bench.status
+
+clean:
+	rm -rf $(VENV) .data .bench

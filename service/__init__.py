@@ -1,0 +1,1 @@
+"""Ingrain: evidence that an innovation in adult social care has become routine practice."""

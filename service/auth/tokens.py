@@ -1,0 +1,109 @@
+"""Issuing and verifying bearer JWTs.
+
+Signers are kept apart by algorithm: the shared secret only ever verifies HS256, asymmetric keys
+only RS256/ES256, so a public key can never be replayed as an HMAC secret.
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+from service.auth.principal import Principal
+from service.errors import Unauthenticated
+from service.settings import Settings
+from service.vocabulary import Role
+
+HMAC_ALGORITHMS = ["HS256"]
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+
+
+def issue_hs256_token(
+    settings: Settings,
+    *,
+    sub: str,
+    roles: Iterable[Role | str],
+    organisation_id: uuid.UUID | str | None = None,
+    service_ids: Iterable[uuid.UUID | str] | None = None,
+    ttl: timedelta = timedelta(hours=12),
+    extra: dict[str, Any] | None = None,
+) -> str:
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": sub,
+        "roles": [str(r) for r in roles],
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    if organisation_id is not None:
+        claims["org"] = str(organisation_id)
+    if service_ids is not None:
+        claims["services"] = [str(s) for s in service_ids]
+    if extra:
+        claims.update(extra)
+    return jwt.encode(claims, settings.jwt_secret, algorithm="HS256")
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    """Turn verified claims into a Principal; anything malformed is a 401, never a guess."""
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise Unauthenticated("token claim `sub` is missing or empty")
+    raw_roles = claims.get("roles")
+    if not isinstance(raw_roles, list) or not raw_roles:
+        raise Unauthenticated("token claim `roles` must be a non-empty list of role names")
+    roles: set[Role] = set()
+    for name in raw_roles:
+        try:
+            roles.add(Role(name))
+        except ValueError:
+            raise Unauthenticated(f"token claim `roles` names an unknown role {name!r}") from None
+    org_claim = claims.get("org")
+    organisation_id: uuid.UUID | None = None
+    if org_claim is not None:
+        try:
+            organisation_id = uuid.UUID(str(org_claim))
+        except ValueError:
+            raise Unauthenticated("token claim `org` is not an organisation id") from None
+    elif Role.platform_admin not in roles:
+        raise Unauthenticated("token claim `org` is required for every role but platform_admin")
+    services_claim = claims.get("services")
+    service_ids: frozenset[uuid.UUID] | None = None
+    if services_claim is not None:
+        if not isinstance(services_claim, list):
+            raise Unauthenticated("token claim `services` must be a list of service ids")
+        try:
+            service_ids = frozenset(uuid.UUID(str(s)) for s in services_claim)
+        except ValueError:
+            raise Unauthenticated("token claim `services` holds a value that is not a service id") from None
+    return Principal(
+        sub=sub,
+        organisation_id=organisation_id,
+        roles=frozenset(roles),
+        service_ids=service_ids,
+        client_id=claims.get("client_id"),
+        source_system=claims.get("source_system"),
+        issuer=str(claims.get("iss", "")),
+        token_id=claims.get("jti"),
+    )
+
+
+def verify_hs256_token(settings: Settings, token: str) -> Principal:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret,
+            algorithms=HMAC_ALGORITHMS,
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            leeway=settings.jwt_leeway_seconds,
+            options={"require": REQUIRED_CLAIMS, "strict_aud": True},
+        )
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated(f"token rejected: {exc}") from None
+    return principal_from_claims(claims)

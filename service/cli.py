@@ -1,0 +1,106 @@
+"""The `ingrain` command: serve, migrate, demo, token, openapi."""
+
+import argparse
+import asyncio
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from service.settings import get_settings
+from service.vocabulary import Role
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from service.main import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+
+
+def _migrate(args: argparse.Namespace) -> None:
+    from service.database import resolve_database_url
+    from service.migrate import downgrade, upgrade
+
+    url = resolve_database_url(get_settings())
+    if args.downgrade:
+        downgrade(url, args.downgrade)
+    else:
+        upgrade(url, args.revision)
+    print(f"database migrated to {args.downgrade or args.revision}")
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from service.demo.loader import run_demo_command
+
+    asyncio.run(run_demo_command(get_settings(), force=args.force))
+
+
+def _token(args: argparse.Namespace) -> None:
+    from service.auth.tokens import issue_hs256_token
+
+    role = Role(args.role)
+    if role is not Role.platform_admin and not args.org:
+        sys.exit("--org is required for every role but platform_admin")
+    services = [s for s in args.services.split(",") if s] if args.services else None
+    token = issue_hs256_token(
+        get_settings(),
+        sub=args.sub or f"cli-{role.value}",
+        roles=[role],
+        organisation_id=args.org,
+        service_ids=services,
+        ttl=timedelta(hours=args.hours),
+    )
+    print(token)
+
+
+def _openapi(args: argparse.Namespace) -> None:
+    from service.contract import write_contract
+
+    for path in write_contract(Path(args.out)):
+        print(f"wrote {path}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="ingrain", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="serve the API (embedded Postgres unless INGRAIN_DATABASE_URL is set)")
+    p.add_argument("--host", default=None)
+    p.add_argument("--port", type=int, default=None)
+    p.set_defaults(func=_serve)
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.add_argument("revision", nargs="?", default="head")
+    p.add_argument("--downgrade", metavar="REVISION", default=None)
+    p.set_defaults(func=_migrate)
+
+    p = sub.add_parser("demo", help="load the demo provider (once; --force to add it again)")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=_demo)
+
+    p = sub.add_parser("token", help="print a token signed for the running configuration")
+    p.add_argument("--role", required=True, choices=[r.value for r in Role])
+    p.add_argument("--org", default=None, help="organisation id (not needed for platform_admin)")
+    p.add_argument("--sub", default=None)
+    p.add_argument("--services", default=None, help="comma-separated service ids the token is limited to")
+    p.add_argument("--hours", type=float, default=12.0)
+    p.set_defaults(func=_token)
+
+    p = sub.add_parser("openapi", help="export openapi.json and schema.graphql")
+    p.add_argument("--out", default="openapi")
+    p.set_defaults(func=_openapi)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

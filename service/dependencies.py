@@ -1,0 +1,84 @@
+"""Request-scoped dependencies: settings, the unit of work, the caller and its permissions."""
+
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth.principal import Principal
+from service.errors import Unauthenticated
+from service.policy import Permission, check, mark_policy
+from service.settings import Settings
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One unit of work per request; the route's service calls only flush.
+
+    Used with `scope="function"` so the commit happens before the response is sent.
+    """
+    factory = request.app.state.session_factory
+    async with factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+_bearer = HTTPBearer(auto_error=False, description="A JWT issued by Ingrain or a trusted identity provider.")
+
+
+async def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("an `Authorization: Bearer <token>` header is required")
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    verifier = request.app.state.token_verifier
+    principal: Principal = await verifier.verify(credentials.credentials)
+    request.state.principal = principal
+    return principal
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require(*permissions: Permission) -> Callable[..., Any]:
+    """A dependency that authenticates the caller and checks it holds one of `permissions`."""
+
+    async def dependency(principal: PrincipalDep) -> Principal:
+        check(principal, *permissions)
+        return principal
+
+    return mark_policy(dependency, permissions)
+
+
+def public() -> Callable[..., Any]:
+    """A declared exception to authentication (health checks, JWKS, the token endpoint)."""
+
+    async def dependency() -> None:
+        return None
+
+    return mark_policy(dependency, "public")
+
+
+def authenticated() -> Callable[..., Any]:
+    """Any valid token; the service function decides by scope (e.g. reading one's own records)."""
+
+    async def dependency(principal: PrincipalDep) -> Principal:
+        return principal
+
+    return mark_policy(dependency, "authenticated")

@@ -1,0 +1,211 @@
+"""Domain errors and the one handler that turns every error into RFC 9457 problem+json."""
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://ingrain.dev/problems/"
+
+
+class ProblemError(Exception):
+    """A failure the client can act on. Subclasses fix the status and the problem `type`."""
+
+    status: int = 400
+    type_slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Sequence[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = list(errors) if errors else None
+        self.headers = headers
+        self.extensions = extensions
+
+    @property
+    def type_uri(self) -> str:
+        return PROBLEM_BASE + self.type_slug
+
+    def to_problem(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.type_uri,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance:
+            body["instance"] = instance
+        if self.errors:
+            body["errors"] = self.errors
+        body.update(self.extensions)
+        return body
+
+
+class InvalidInput(ProblemError):
+    status = 422
+    type_slug = "validation-error"
+    title = "The request is not valid"
+
+
+class Unauthenticated(ProblemError):
+    status = 401
+    type_slug = "unauthenticated"
+    title = "Authentication required"
+
+    def __init__(self, detail: str = "a valid bearer token is required", **kw: Any) -> None:
+        kw.setdefault("headers", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        super().__init__(detail, **kw)
+
+
+class Forbidden(ProblemError):
+    status = 403
+    type_slug = "forbidden"
+    title = "Not allowed"
+
+
+class NotFound(ProblemError):
+    status = 404
+    type_slug = "not-found"
+    title = "Not found"
+
+
+class Conflict(ProblemError):
+    status = 409
+    type_slug = "conflict"
+    title = "Conflict"
+
+
+class LimitExceeded(ProblemError):
+    status = 413
+    type_slug = "limit-exceeded"
+    title = "A limit was exceeded"
+
+
+class TooManyRequests(ProblemError):
+    status = 429
+    type_slug = "rate-limited"
+    title = "Too many requests"
+
+
+class Unavailable(ProblemError):
+    status = 503
+    type_slug = "unavailable"
+    title = "Service unavailable"
+
+
+def field_path(loc: Sequence[str | int]) -> str:
+    """`("body", "items", 3, "facts", "score")` → `items[3].facts.score`."""
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or ".".join(str(p) for p in loc)
+
+
+def validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Pydantic errors as `{field, rule, message}` entries; `rule` is pydantic's stable error type."""
+    out = []
+    for err in errors:
+        loc = [p for p in err.get("loc", ()) if not (isinstance(p, str) and p.startswith("function-"))]
+        # Discriminated unions add the tag as a path element; it names no field.
+        out.append(
+            {
+                "field": field_path(loc),
+                "rule": err.get("type", "invalid"),
+                "message": err.get("msg", "invalid value"),
+            }
+        )
+    return out
+
+
+def invalid_from_pydantic(exc: ValidationError, prefix: Sequence[str | int] = ()) -> InvalidInput:
+    errors = []
+    for err in exc.errors():
+        e = dict(err)
+        e["loc"] = (*prefix, *err["loc"])
+        errors.append(e)
+    items = validation_errors(errors)
+    return InvalidInput(_summary(items), errors=items)
+
+
+def _summary(items: list[dict[str, Any]]) -> str:
+    first = items[0] if items else {"field": "body", "message": "invalid"}
+    more = f" (and {len(items) - 1} more)" if len(items) > 1 else ""
+    return f"{first['field']}: {first['message']}{more}"
+
+
+def problem_response(request: Request, exc: ProblemError) -> JSONResponse:
+    return JSONResponse(
+        exc.to_problem(instance=str(request.url.path)),
+        status_code=exc.status,
+        media_type=PROBLEM_JSON,
+        headers=exc.headers,
+    )
+
+
+async def _problem_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(request, exc)
+
+
+async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    items = validation_errors(exc.errors())
+    return problem_response(request, InvalidInput(_summary(items), errors=items))
+
+
+_HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated", 403: "forbidden"}
+
+
+async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    problem = ProblemError(str(exc.detail), headers=getattr(exc, "headers", None))
+    problem.status = status
+    problem.type_slug = _HTTP_SLUGS.get(status, f"http-{status}")
+    problem.title = HTTPStatus(status).phrase
+    return problem_response(request, problem)
+
+
+async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    problem = ProblemError("an unexpected error occurred; it has been logged")
+    problem.status = 500
+    problem.type_slug = "internal-error"
+    problem.title = "Internal server error"
+    return problem_response(request, problem)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _problem_handler)
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(Exception, _unexpected_handler)
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": HTTPStatus(status).phrase,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for status in (401, 403, 404, 422)
+}

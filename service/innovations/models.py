@@ -1,0 +1,64 @@
+"""Innovations: a new way of working, its rationale, the services in scope and its embedding plan."""
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import UUID
+from sqlmodel import Field, SQLModel
+
+from service.model_helpers import jsonb_column, new_id, tenant_fk, timestamp_column
+from service.vocabulary import Phase, check_in
+
+
+class Innovation(SQLModel, table=True):
+    __tablename__ = "innovation"
+    __table_args__ = (
+        CheckConstraint(check_in("phase", Phase), name="phase"),
+        UniqueConstraint("organisation_id", "source_system", "external_ref"),
+        Index("ix_innovation_organisation_name", "organisation_id", "name"),
+    )
+
+    organisation_id: uuid.UUID = Field(
+        sa_column=Column(UUID(as_uuid=True), ForeignKey("organisation.id"), primary_key=True)
+    )
+    id: uuid.UUID = Field(default_factory=new_id, sa_column=Column(UUID(as_uuid=True), primary_key=True))
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    why: str = Field(default="", sa_column=Column(Text, nullable=False))
+    started_on: date = Field(sa_column=Column(Date, nullable=False))
+    phase: str = Field(default="pilot", sa_column=Column(Text, nullable=False))
+    # Expected touchpoints per month per delivery system, e.g. {"supervision": 1, "care_records": 20}.
+    embedding_plan: dict[str, Any] = Field(sa_column=jsonb_column())
+    # Per-innovation threshold overrides; the provider's defaults live on ProviderThresholds.
+    thresholds: dict[str, Any] | None = Field(default=None, sa_column=jsonb_column(nullable=True))
+    source_system: str | None = Field(default=None, sa_column=Column(Text))
+    external_ref: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(sa_column=timestamp_column())
+    updated_at: datetime = Field(sa_column=timestamp_column())
+
+
+class InnovationService(SQLModel, table=True):
+    __tablename__ = "innovation_service"
+    __table_args__ = (
+        tenant_fk(["innovation_id"], "innovation", ondelete="CASCADE"),
+        tenant_fk(["service_id"], "service"),
+    )
+
+    organisation_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True))
+    innovation_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True))
+    service_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True))
+
+
+class ProviderThresholds(SQLModel, table=True):
+    """A provider's own defaults for indicator thresholds, tuned by its quality lead."""
+
+    __tablename__ = "provider_thresholds"
+
+    organisation_id: uuid.UUID = Field(
+        sa_column=Column(UUID(as_uuid=True), ForeignKey("organisation.id"), primary_key=True)
+    )
+    thresholds: dict[str, Any] = Field(sa_column=jsonb_column())
+    updated_by: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = Field(sa_column=timestamp_column())

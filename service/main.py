@@ -1,0 +1,98 @@
+"""The ASGI application: REST under /v1, GraphQL at /graphql, probes at the root."""
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from service.auth.verifier import TokenVerifier
+from service.database import create_engine, create_session_factory, resolve_database_url
+from service.errors import install_problem_handlers
+from service.health.router import router as health_router
+from service.routers import include_routers
+from service.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+API_DESCRIPTION = """
+Ingrain records the delivery touchpoints where an innovation shows up in daily adult social care
+work and answers, with evidence, whether each innovation is embedded.
+
+Every error is RFC 9457 `application/problem+json`. Authenticate with `Authorization: Bearer <JWT>`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
+    """Build the app. `database_url` overrides settings (tests pass the URL of their own server)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = database_url or resolve_database_url(settings)
+        if database_url is None and settings.embedded:
+            from service.migrate import upgrade_async
+
+            await upgrade_async(url)
+        engine = create_engine(url, pool_size=settings.db_pool_size)
+        app.state.database_url = url
+        app.state.engine = engine
+        app.state.session_factory = create_session_factory(engine)
+        app.state.token_verifier = TokenVerifier(settings)
+        try:
+            if database_url is None and settings.load_demo_data:
+                from service.demo.loader import load_demo_if_empty
+
+                await load_demo_if_empty(app.state.session_factory, settings)
+            yield
+        finally:
+            await app.state.token_verifier.aclose()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Ingrain",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        separate_input_output_schemas=False,
+    )
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.include_router(health_router)
+    include_routers(app, settings)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = {
+        "title": "Problem",
+        "type": "object",
+        "description": "RFC 9457 problem details.",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string", "format": "uri"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string"},
+            "errors": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "field": {"type": "string"},
+                        "rule": {"type": "string"},
+                        "message": {"type": "string"},
+                    },
+                },
+            },
+        },
+    }
+    app.openapi_schema = schema
+    return schema

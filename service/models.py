@@ -1,0 +1,24 @@
+"""Every table model, imported once so the metadata (and Alembic) sees them all."""
+
+from service.innovations.models import Innovation, InnovationService, ProviderThresholds
+from service.organisations.models import AccessGrant, CommissioningRelationship, Organisation
+from service.people.models import PersonRef
+from service.services.models import Service
+from service.staff.models import StaffMember, StaffMemberService
+from service.touchpoints.models import Touchpoint, TouchpointInnovation, TouchpointRevision
+
+__all__ = [
+    "AccessGrant",
+    "CommissioningRelationship",
+    "Innovation",
+    "InnovationService",
+    "Organisation",
+    "PersonRef",
+    "ProviderThresholds",
+    "Service",
+    "StaffMember",
+    "StaffMemberService",
+    "Touchpoint",
+    "TouchpointInnovation",
+    "TouchpointRevision",
+]

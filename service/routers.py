@@ -1,0 +1,11 @@
+"""Every REST router, mounted in one place."""
+
+from fastapi import FastAPI
+
+from service.settings import Settings
+
+
+def include_routers(app: FastAPI, settings: Settings) -> None:
+    # Each domain area registers its router here, under /v1.
+    del settings
+    return None

@@ -1,0 +1,79 @@
+"""One typed settings object, read from `INGRAIN_*` environment variables."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The development secret is public by construction; it is refused outside development.
+DEVELOPMENT_JWT_SECRET = "ingrain-development-secret-change-me-0123456789abcdef"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INGRAIN_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = Field(
+        default="development", description="`production` refuses development secrets."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="Postgres URL (postgresql://…). Unset: an embedded Postgres in INGRAIN_DATA_DIR.",
+    )
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / ".data", description="Where the embedded Postgres keeps its files."
+    )
+    host: str = Field(default="127.0.0.1", description="Address `ingrain serve` listens on.")
+    port: int = Field(default=8000, description="Port `ingrain serve` listens on.")
+    demo_data: bool | None = Field(
+        default=None,
+        description="Load the demo provider on first start. Default: on for the embedded database.",
+    )
+    jwt_secret: str = Field(
+        default=DEVELOPMENT_JWT_SECRET,
+        description="Shared HS256 secret for tokens issued by `ingrain token` and tests (≥ 32 bytes).",
+    )
+    jwt_issuer: str = Field(default="ingrain", description="Expected `iss` of HS256 and service tokens.")
+    jwt_audience: str = Field(default="ingrain-api", description="Expected `aud` of every token.")
+    jwks_urls: list[str] = Field(
+        default_factory=list,
+        description="JSON list of JWKS URLs of external identity providers (RS256/ES256).",
+    )
+    jwks_issuers: list[str] = Field(
+        default_factory=list,
+        description="JSON list of issuers accepted for JWKS-signed tokens, one per JWKS URL.",
+    )
+    jwt_leeway_seconds: int = Field(default=30, description="Clock skew allowed on exp/nbf/iat.")
+    signing_key_path: Path | None = Field(
+        default=None,
+        description="PEM private key (EC P-256) for service-issued tokens. Unset: generated in the data dir.",
+    )
+    service_token_ttl_seconds: int = Field(
+        default=900, description="Lifetime of tokens from POST /v1/auth/token."
+    )
+    graphql_introspection: bool = Field(default=True, description="Allow GraphQL introspection.")
+    db_pool_size: int = Field(default=10, description="Connections kept in the pool.")
+    log_level: str = Field(default="info", description="uvicorn log level.")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> "Settings":
+        if self.environment == "production" and self.jwt_secret == DEVELOPMENT_JWT_SECRET:
+            raise ValueError("INGRAIN_JWT_SECRET must be set to a secret of your own in production")
+        if len(self.jwt_secret.encode()) < 32:
+            raise ValueError("INGRAIN_JWT_SECRET must be at least 32 bytes long")
+        return self
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def load_demo_data(self) -> bool:
+        return self.embedded if self.demo_data is None else self.demo_data
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

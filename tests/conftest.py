@@ -1,0 +1,124 @@
+"""Test setup: a real Postgres started here (or INGRAIN_TEST_DATABASE_URL), migrated once by Alembic
+into a template database; every test that needs the database gets a fresh copy of that template."""
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from service import embedded_postgres
+from service.database import (
+    asyncpg_connect_kwargs,
+    create_engine,
+    create_session_factory,
+    to_asyncpg_url,
+)
+from service.migrate import upgrade_async
+from service.settings import Settings
+from tests.tokens import TokenFactory
+
+TEMPLATE = "ingrain_template"
+
+
+def _with_database(url: str, name: str) -> str:
+    """Swap the database name in a libpq/SQLAlchemy URL, keeping the query (socket dir)."""
+    head, _, query = url.partition("?")
+    base = head.rsplit("/", 1)[0]
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    configured = os.environ.get("INGRAIN_TEST_DATABASE_URL")
+    if configured:
+        yield to_asyncpg_url(configured)
+        return
+    data_dir = Path(tempfile.mkdtemp(prefix="ingrain-test-pg-"))
+    try:
+        yield to_asyncpg_url(embedded_postgres.start(data_dir, cleanup_mode="delete"))
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def _admin(server_url: str) -> asyncpg.Connection:
+    return await asyncpg.connect(**asyncpg_connect_kwargs(_with_database(server_url, "postgres")))
+
+
+@pytest.fixture(scope="session")
+async def template_url(server_url: str) -> str:
+    conn = await _admin(server_url)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    finally:
+        await conn.close()
+    url = _with_database(server_url, TEMPLATE)
+    await upgrade_async(url)
+    return url
+
+
+@pytest.fixture
+async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
+    """A database of this test's own, cloned from the migrated template."""
+    name = f"ingrain_t_{uuid.uuid4().hex[:12]}"
+    conn = await _admin(server_url)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    finally:
+        await conn.close()
+    try:
+        yield _with_database(server_url, name)
+    finally:
+        conn = await _admin(server_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(environment="test", demo_data=False)
+
+
+@pytest.fixture
+async def session_factory(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(database_url, pool_size=2)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def session(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with session_factory() as s:
+        yield s
+
+
+@pytest.fixture
+async def app(settings: Settings, database_url: str) -> AsyncIterator[object]:
+    from service.main import create_app
+
+    application = create_app(settings, database_url=database_url)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://ingrain.test") as c:
+        yield c
+
+
+@pytest.fixture
+def tokens(settings: Settings) -> TokenFactory:
+    return TokenFactory(settings)
