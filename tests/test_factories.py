@@ -1,0 +1,18 @@
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.staff.models import StaffMemberService
+from tests import factories
+
+
+async def test_factories_build_a_provider(session: AsyncSession) -> None:
+    org = await factories.organisation(session)
+    home = await factories.care_service(session, org, "Oak House")
+    worker = await factories.staff_member(session, org, [home])
+    await factories.innovation(session, org, [home])
+    links = await session.scalar(
+        select(func.count())
+        .select_from(StaffMemberService)
+        .where(StaffMemberService.staff_member_id == worker.id)
+    )
+    assert links == 1
