@@ -1,5 +1,6 @@
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from service.staff.models import StaffMemberService
 from tests import factories
@@ -10,9 +11,9 @@ async def test_factories_build_a_provider(session: AsyncSession) -> None:
     home = await factories.care_service(session, org, "Oak House")
     worker = await factories.staff_member(session, org, [home])
     await factories.innovation(session, org, [home])
-    links = await session.scalar(
+    stmt = (
         select(func.count())
         .select_from(StaffMemberService)
-        .where(StaffMemberService.staff_member_id == worker.id)
+        .where(col(StaffMemberService.staff_member_id) == worker.id)
     )
-    assert links == 1
+    assert (await session.execute(stmt)).scalar_one() == 1

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Text, U
 from sqlalchemy.dialects.postgresql import UUID
 from sqlmodel import Field, SQLModel
 
-from service.model_helpers import jsonb_column, new_id, tenant_fk, timestamp_column
+from service.model_helpers import jsonb_column, new_id, tenant_fk, timestamp_column, utcnow
 from service.vocabulary import Phase, check_in
 
 
@@ -35,8 +35,8 @@ class Innovation(SQLModel, table=True):
     thresholds: dict[str, Any] | None = Field(default=None, sa_column=jsonb_column(nullable=True))
     source_system: str | None = Field(default=None, sa_column=Column(Text))
     external_ref: str | None = Field(default=None, sa_column=Column(Text))
-    created_at: datetime = Field(sa_column=timestamp_column())
-    updated_at: datetime = Field(sa_column=timestamp_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class InnovationService(SQLModel, table=True):
@@ -61,4 +61,4 @@ class ProviderThresholds(SQLModel, table=True):
     )
     thresholds: dict[str, Any] = Field(sa_column=jsonb_column())
     updated_by: str = Field(sa_column=Column(Text, nullable=False))
-    updated_at: datetime = Field(sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())

@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlmodel import Field, SQLModel
 
-from service.model_helpers import new_id, timestamp_column, uuid_array_column
+from service.model_helpers import new_id, timestamp_column, utcnow, uuid_array_column
 from service.vocabulary import OrganisationKind, check_in
 
 
@@ -18,7 +18,7 @@ class Organisation(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     name: str = Field(sa_column=Column(Text, nullable=False))
     kind: str = Field(sa_column=Column(Text, nullable=False, index=True))
-    created_at: datetime = Field(sa_column=timestamp_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class CommissioningRelationship(SQLModel, table=True):
@@ -40,7 +40,7 @@ class CommissioningRelationship(SQLModel, table=True):
     service_ids: list[uuid.UUID] | None = Field(default=None, sa_column=uuid_array_column())
     starts_on: date
     ends_on: date | None = None
-    created_at: datetime = Field(sa_column=timestamp_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class AccessGrant(SQLModel, table=True):
@@ -62,7 +62,7 @@ class AccessGrant(SQLModel, table=True):
     starts_on: date
     ends_on: date
     created_by: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(sa_column=timestamp_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     revoked_at: datetime | None = Field(
         default=None, sa_column=timestamp_column(nullable=True, default_now=False)
     )

@@ -7,7 +7,7 @@ from sqlalchemy import Column, ForeignKey, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import UUID
 from sqlmodel import Field, SQLModel
 
-from service.model_helpers import new_id, timestamp_column
+from service.model_helpers import new_id, timestamp_column, utcnow
 
 
 class PersonRef(SQLModel, table=True):
@@ -20,5 +20,5 @@ class PersonRef(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=new_id, sa_column=Column(UUID(as_uuid=True), primary_key=True))
     external_ref: str = Field(sa_column=Column(Text, nullable=False))
     source_system: str | None = Field(default=None, sa_column=Column(Text))
-    created_at: datetime = Field(sa_column=timestamp_column())
-    updated_at: datetime = Field(sa_column=timestamp_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())

@@ -8,7 +8,7 @@ from sqlalchemy import Column, ForeignKey, Index, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import UUID
 from sqlmodel import Field, SQLModel
 
-from service.model_helpers import jsonb_column, new_id, timestamp_column
+from service.model_helpers import jsonb_column, new_id, timestamp_column, utcnow
 
 DEFAULT_SHIFT_PATTERN = {"early": "07:00", "late": "14:00", "night": "21:30"}
 
@@ -31,5 +31,5 @@ class Service(SQLModel, table=True):
     shift_pattern: dict[str, Any] = Field(sa_column=jsonb_column())
     source_system: str | None = Field(default=None, sa_column=Column(Text))
     external_ref: str | None = Field(default=None, sa_column=Column(Text))
-    created_at: datetime = Field(sa_column=timestamp_column())
-    updated_at: datetime = Field(sa_column=timestamp_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())

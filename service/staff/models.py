@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Text, U
 from sqlalchemy.dialects.postgresql import UUID
 from sqlmodel import Field, SQLModel
 
-from service.model_helpers import new_id, tenant_fk, timestamp_column
+from service.model_helpers import new_id, tenant_fk, timestamp_column, utcnow
 
 
 class StaffMember(SQLModel, table=True):
@@ -28,8 +28,8 @@ class StaffMember(SQLModel, table=True):
     left_on: date | None = Field(default=None, sa_column=Column(Date))
     source_system: str | None = Field(default=None, sa_column=Column(Text))
     external_ref: str | None = Field(default=None, sa_column=Column(Text))
-    created_at: datetime = Field(sa_column=timestamp_column())
-    updated_at: datetime = Field(sa_column=timestamp_column())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
 class StaffMemberService(SQLModel, table=True):

@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlmodel import Field, SQLModel
 
-from service.model_helpers import jsonb_column, new_id, tenant_fk, timestamp_column
+from service.model_helpers import jsonb_column, new_id, tenant_fk, timestamp_column, utcnow
 from service.vocabulary import DeliverySystem, Shift, TouchpointKind, check_in
 
 
@@ -58,7 +58,7 @@ class Touchpoint(SQLModel, table=True):
     system: str = Field(sa_column=Column(Text, nullable=False))
     service_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False))
     occurred_at: datetime = Field(sa_column=timestamp_column(default_now=False))
-    recorded_at: datetime = Field(sa_column=timestamp_column())
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     shift: str = Field(sa_column=Column(Text, nullable=False))
     weekend: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     recorded_by_id: uuid.UUID | None = Field(default=None, sa_column=Column(UUID(as_uuid=True)))
@@ -116,5 +116,5 @@ class TouchpointRevision(SQLModel, table=True):
     content: dict[str, Any] = Field(sa_column=jsonb_column())
     recorded_at: datetime = Field(sa_column=timestamp_column(default_now=False))
     recorded_by_sub: str = Field(sa_column=Column(Text, nullable=False))
-    replaced_at: datetime = Field(sa_column=timestamp_column())
+    replaced_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     replaced_by_sub: str = Field(sa_column=Column(Text, nullable=False))
