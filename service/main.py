@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from service.audit.middleware import RequestOriginMiddleware
 from service.auth.verifier import TokenVerifier
 from service.database import create_engine, create_session_factory, resolve_database_url
 from service.errors import install_problem_handlers
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     )
     app.state.settings = settings
     install_problem_handlers(app)
+    app.add_middleware(RequestOriginMiddleware)
     app.include_router(health_router)
     include_routers(app, settings)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

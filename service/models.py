@@ -1,5 +1,6 @@
 """Every table model, imported once so the metadata (and Alembic) sees them all."""
 
+from service.audit.models import AccessLogEntry
 from service.innovations.models import Innovation, InnovationService, ProviderThresholds
 from service.organisations.models import AccessGrant, CommissioningRelationship, Organisation
 from service.people.models import PersonRef
@@ -9,6 +10,7 @@ from service.touchpoints.models import Touchpoint, TouchpointInnovation, Touchpo
 
 __all__ = [
     "AccessGrant",
+    "AccessLogEntry",
     "CommissioningRelationship",
     "Innovation",
     "InnovationService",
