@@ -3,7 +3,7 @@
 from service.audit.models import AccessLogEntry
 from service.innovations.models import Innovation, InnovationService, ProviderThresholds
 from service.organisations.models import AccessGrant, CommissioningRelationship, Organisation
-from service.people.models import PersonRef
+from service.people.models import PersonRef, PersonRefService
 from service.services.models import Service
 from service.staff.models import StaffMember, StaffMemberService
 from service.touchpoints.models import Touchpoint, TouchpointInnovation, TouchpointRevision
@@ -16,6 +16,7 @@ __all__ = [
     "InnovationService",
     "Organisation",
     "PersonRef",
+    "PersonRefService",
     "ProviderThresholds",
     "Service",
     "StaffMember",

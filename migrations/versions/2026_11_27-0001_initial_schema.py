@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 07:27:53.958266
+Create Date: 2026-11-27 07:34:04.616434
 """
 
 from collections.abc import Sequence
@@ -99,6 +99,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('organisation_id', 'source_system', 'external_ref', name=op.f('uq_innovation_organisation_id_source_system_external_ref'))
     )
     op.create_index('ix_innovation_organisation_name', 'innovation', ['organisation_id', 'name'], unique=False)
+    op.create_index('uq_innovation_local_external_ref', 'innovation', ['organisation_id', 'external_ref'], unique=True, postgresql_where=sa.text('source_system IS NULL'))
     op.create_table('person_ref',
     sa.Column('organisation_id', sa.UUID(), nullable=False),
     sa.Column('id', sa.UUID(), nullable=False),
@@ -110,6 +111,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('organisation_id', 'id', name=op.f('pk_person_ref')),
     sa.UniqueConstraint('organisation_id', 'source_system', 'external_ref', name=op.f('uq_person_ref_organisation_id_source_system_external_ref'))
     )
+    op.create_index('uq_person_ref_local_external_ref', 'person_ref', ['organisation_id', 'external_ref'], unique=True, postgresql_where=sa.text('source_system IS NULL'))
     op.create_table('provider_thresholds',
     sa.Column('organisation_id', sa.UUID(), nullable=False),
     sa.Column('thresholds', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
@@ -134,6 +136,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('organisation_id', 'source_system', 'external_ref', name=op.f('uq_service_organisation_id_source_system_external_ref'))
     )
     op.create_index('ix_service_organisation_name', 'service', ['organisation_id', 'name'], unique=False)
+    op.create_index('uq_service_local_external_ref', 'service', ['organisation_id', 'external_ref'], unique=True, postgresql_where=sa.text('source_system IS NULL'))
     op.create_table('staff_member',
     sa.Column('organisation_id', sa.UUID(), nullable=False),
     sa.Column('id', sa.UUID(), nullable=False),
@@ -151,6 +154,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('organisation_id', 'source_system', 'external_ref', name=op.f('uq_staff_member_organisation_id_source_system_external_ref'))
     )
     op.create_index('ix_staff_member_tenure', 'staff_member', ['organisation_id', 'started_on', 'left_on'], unique=False)
+    op.create_index('uq_staff_member_local_external_ref', 'staff_member', ['organisation_id', 'external_ref'], unique=True, postgresql_where=sa.text('source_system IS NULL'))
     op.create_table('innovation_service',
     sa.Column('organisation_id', sa.UUID(), nullable=False),
     sa.Column('innovation_id', sa.UUID(), nullable=False),
@@ -159,6 +163,15 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['organisation_id', 'service_id'], ['service.organisation_id', 'service.id'], name=op.f('fk_innovation_service_organisation_id_service_id')),
     sa.PrimaryKeyConstraint('organisation_id', 'innovation_id', 'service_id', name=op.f('pk_innovation_service'))
     )
+    op.create_table('person_ref_service',
+    sa.Column('organisation_id', sa.UUID(), nullable=False),
+    sa.Column('person_ref_id', sa.UUID(), nullable=False),
+    sa.Column('service_id', sa.UUID(), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id', 'person_ref_id'], ['person_ref.organisation_id', 'person_ref.id'], name=op.f('fk_person_ref_service_organisation_id_person_ref_id'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organisation_id', 'service_id'], ['service.organisation_id', 'service.id'], name=op.f('fk_person_ref_service_organisation_id_service_id')),
+    sa.PrimaryKeyConstraint('organisation_id', 'person_ref_id', 'service_id', name=op.f('pk_person_ref_service'))
+    )
+    op.create_index('ix_person_ref_service_service', 'person_ref_service', ['organisation_id', 'service_id'], unique=False)
     op.create_table('staff_member_service',
     sa.Column('organisation_id', sa.UUID(), nullable=False),
     sa.Column('staff_member_id', sa.UUID(), nullable=False),
@@ -259,13 +272,19 @@ def downgrade() -> None:
     op.drop_table('touchpoint')
     op.drop_index('ix_staff_member_service_service', table_name='staff_member_service')
     op.drop_table('staff_member_service')
+    op.drop_index('ix_person_ref_service_service', table_name='person_ref_service')
+    op.drop_table('person_ref_service')
     op.drop_table('innovation_service')
+    op.drop_index('uq_staff_member_local_external_ref', table_name='staff_member', postgresql_where=sa.text('source_system IS NULL'))
     op.drop_index('ix_staff_member_tenure', table_name='staff_member')
     op.drop_table('staff_member')
+    op.drop_index('uq_service_local_external_ref', table_name='service', postgresql_where=sa.text('source_system IS NULL'))
     op.drop_index('ix_service_organisation_name', table_name='service')
     op.drop_table('service')
     op.drop_table('provider_thresholds')
+    op.drop_index('uq_person_ref_local_external_ref', table_name='person_ref', postgresql_where=sa.text('source_system IS NULL'))
     op.drop_table('person_ref')
+    op.drop_index('uq_innovation_local_external_ref', table_name='innovation', postgresql_where=sa.text('source_system IS NULL'))
     op.drop_index('ix_innovation_organisation_name', table_name='innovation')
     op.drop_table('innovation')
     op.drop_index('ix_commissioning_relationship_provider', table_name='commissioning_relationship')

@@ -4,12 +4,27 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlmodel import Field, SQLModel
 
 from service.model_helpers import jsonb_column, new_id, tenant_fk, timestamp_column, utcnow
-from service.vocabulary import Phase, check_in
+from service.vocabulary import DeliverySystem, Phase, check_in
+
+# Expected referencing touchpoints per month per delivery system when a plan does not say.
+# The four core systems carry a steady cadence, because `system_visibility` looks for references
+# in each of them month after month: most days' notes, about two handovers or meetings a week,
+# every supervision in a small team, an audit plus an observation. Workforce, incident learning
+# and staff voice follow events (new starters, incidents, survey rounds), so they expect none.
+DEFAULT_EMBEDDING_PLAN: dict[str, int] = {
+    DeliverySystem.care_records.value: 20,
+    DeliverySystem.team_communication.value: 8,
+    DeliverySystem.supervision.value: 4,
+    DeliverySystem.quality_assurance.value: 2,
+    DeliverySystem.workforce.value: 0,
+    DeliverySystem.incident_learning.value: 0,
+    DeliverySystem.staff_voice.value: 0,
+}
 
 
 class Innovation(SQLModel, table=True):
@@ -17,6 +32,13 @@ class Innovation(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(check_in("phase", Phase), name="phase"),
         UniqueConstraint("organisation_id", "source_system", "external_ref"),
+        Index(
+            "uq_innovation_local_external_ref",
+            "organisation_id",
+            "external_ref",
+            unique=True,
+            postgresql_where=text("source_system IS NULL"),
+        ),
         Index("ix_innovation_organisation_name", "organisation_id", "name"),
     )
 

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlmodel import Field, SQLModel
 
@@ -17,6 +17,14 @@ class Service(SQLModel, table=True):
     __tablename__ = "service"
     __table_args__ = (
         UniqueConstraint("organisation_id", "source_system", "external_ref"),
+        # A reference entered without a source system is still unique within the provider.
+        Index(
+            "uq_service_local_external_ref",
+            "organisation_id",
+            "external_ref",
+            unique=True,
+            postgresql_where=text("source_system IS NULL"),
+        ),
         Index("ix_service_organisation_name", "organisation_id", "name"),
     )
 

@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlmodel import Field, SQLModel
 
@@ -14,6 +14,14 @@ class StaffMember(SQLModel, table=True):
     __tablename__ = "staff_member"
     __table_args__ = (
         UniqueConstraint("organisation_id", "source_system", "external_ref"),
+        # A reference entered without a source system (a payroll number) is still unique.
+        Index(
+            "uq_staff_member_local_external_ref",
+            "organisation_id",
+            "external_ref",
+            unique=True,
+            postgresql_where=text("source_system IS NULL"),
+        ),
         CheckConstraint("left_on IS NULL OR left_on >= started_on", name="dates_ordered"),
         Index("ix_staff_member_tenure", "organisation_id", "started_on", "left_on"),
     )
