@@ -1,12 +1,14 @@
 """Every table model, imported once so the metadata (and Alembic) sees them all."""
 
 from service.audit.models import AccessLogEntry
+from service.auth.models import IntegrationClient
 from service.innovations.models import Innovation, InnovationService, ProviderThresholds
 from service.organisations.models import AccessGrant, CommissioningRelationship, Organisation
 from service.people.models import PersonRef, PersonRefService
 from service.services.models import Service
 from service.staff.models import StaffMember, StaffMemberService
 from service.touchpoints.models import Touchpoint, TouchpointInnovation, TouchpointRevision
+from service.users.models import UserAccount
 
 __all__ = [
     "AccessGrant",
@@ -14,6 +16,7 @@ __all__ = [
     "CommissioningRelationship",
     "Innovation",
     "InnovationService",
+    "IntegrationClient",
     "Organisation",
     "PersonRef",
     "PersonRefService",
@@ -24,4 +27,5 @@ __all__ = [
     "Touchpoint",
     "TouchpointInnovation",
     "TouchpointRevision",
+    "UserAccount",
 ]

@@ -3,6 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,13 +46,24 @@ class Settings(BaseSettings):
         default_factory=list,
         description="JSON list of issuers accepted for JWKS-signed tokens, one per JWKS URL.",
     )
-    jwt_leeway_seconds: int = Field(default=30, description="Clock skew allowed on exp/nbf/iat.")
+    jwt_leeway_seconds: int = Field(
+        default=30, ge=0, le=120, description="Clock skew allowed on exp/nbf/iat (at most 120 s)."
+    )
     signing_key_path: Path | None = Field(
         default=None,
         description="PEM private key (EC P-256) for service-issued tokens. Unset: generated in the data dir.",
     )
     service_token_ttl_seconds: int = Field(
-        default=900, description="Lifetime of tokens from POST /v1/auth/token."
+        default=900, ge=60, le=3600, description="Lifetime of tokens from POST /v1/auth/token."
+    )
+    client_auth_failures_per_client: int = Field(
+        default=10, ge=1, description="Failed POST /v1/auth/token attempts allowed per client id per window."
+    )
+    client_auth_failures_per_address: int = Field(
+        default=50, ge=1, description="Failed POST /v1/auth/token attempts allowed per address per window."
+    )
+    client_auth_failure_window_seconds: int = Field(
+        default=300, ge=1, description="The sliding window those failure limits count over."
     )
     graphql_introspection: bool = Field(default=True, description="Allow GraphQL introspection.")
     db_pool_size: int = Field(default=10, description="Connections kept in the pool.")
@@ -63,7 +75,20 @@ class Settings(BaseSettings):
             raise ValueError("INGRAIN_JWT_SECRET must be set to a secret of your own in production")
         if len(self.jwt_secret.encode()) < 32:
             raise ValueError("INGRAIN_JWT_SECRET must be at least 32 bytes long")
+        self._check_identity_providers()
         return self
+
+    def _check_identity_providers(self) -> None:
+        """Each JWKS URL is paired with exactly one issuer, and no issuer is trusted twice."""
+        if len(self.jwks_urls) != len(self.jwks_issuers):
+            raise ValueError("INGRAIN_JWKS_URLS and INGRAIN_JWKS_ISSUERS must have as many entries each")
+        if len(set(self.jwks_issuers)) != len(self.jwks_issuers) or self.jwt_issuer in self.jwks_issuers:
+            raise ValueError("INGRAIN_JWKS_ISSUERS must be distinct and differ from INGRAIN_JWT_ISSUER")
+        for url in self.jwks_urls:
+            parts = urlsplit(url)
+            local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+            if parts.scheme != "https" and not (parts.scheme == "http" and local):
+                raise ValueError(f"JWKS URL {url!r} must use https (plain http only on localhost)")
 
     @property
     def embedded(self) -> bool:

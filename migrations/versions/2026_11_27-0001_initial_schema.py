@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 07:34:04.616434
+Create Date: 2026-11-27 07:35:43.624938
 """
 
 from collections.abc import Sequence
@@ -100,6 +100,23 @@ def upgrade() -> None:
     )
     op.create_index('ix_innovation_organisation_name', 'innovation', ['organisation_id', 'name'], unique=False)
     op.create_index('uq_innovation_local_external_ref', 'innovation', ['organisation_id', 'external_ref'], unique=True, postgresql_where=sa.text('source_system IS NULL'))
+    op.create_table('integration_client',
+    sa.Column('organisation_id', sa.UUID(), nullable=False),
+    sa.Column('id', sa.UUID(), nullable=False),
+    sa.Column('client_id', sa.Text(), nullable=False),
+    sa.Column('name', sa.Text(), nullable=False),
+    sa.Column('source_system', sa.Text(), nullable=False),
+    sa.Column('secret_hash', sa.Text(), nullable=False),
+    sa.Column('secret_rotated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('created_by', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('last_used_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_integration_client_organisation_id')),
+    sa.PrimaryKeyConstraint('organisation_id', 'id', name=op.f('pk_integration_client')),
+    sa.UniqueConstraint('client_id', name=op.f('uq_integration_client_client_id'))
+    )
+    op.create_index('ix_integration_client_organisation_created', 'integration_client', ['organisation_id', 'created_at', 'id'], unique=False)
     op.create_table('person_ref',
     sa.Column('organisation_id', sa.UUID(), nullable=False),
     sa.Column('id', sa.UUID(), nullable=False),
@@ -155,6 +172,22 @@ def upgrade() -> None:
     )
     op.create_index('ix_staff_member_tenure', 'staff_member', ['organisation_id', 'started_on', 'left_on'], unique=False)
     op.create_index('uq_staff_member_local_external_ref', 'staff_member', ['organisation_id', 'external_ref'], unique=True, postgresql_where=sa.text('source_system IS NULL'))
+    op.create_table('user_account',
+    sa.Column('organisation_id', sa.UUID(), nullable=False),
+    sa.Column('id', sa.UUID(), nullable=False),
+    sa.Column('sub', sa.Text(), nullable=False),
+    sa.Column('roles', postgresql.ARRAY(sa.Text()), nullable=False),
+    sa.Column('service_ids', postgresql.ARRAY(sa.UUID()), nullable=True),
+    sa.Column('created_by', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('disabled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("roles <@ ARRAY['care_worker', 'registered_manager', 'quality_lead', 'provider_admin', 'integration', 'commissioner', 'inspector', 'platform_admin']::text[]", name=op.f('ck_user_account_roles_known')),
+    sa.CheckConstraint('cardinality(roles) >= 1', name=op.f('ck_user_account_roles_present')),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_user_account_organisation_id')),
+    sa.PrimaryKeyConstraint('organisation_id', 'id', name=op.f('pk_user_account')),
+    sa.UniqueConstraint('organisation_id', 'sub', name=op.f('uq_user_account_organisation_id_sub'))
+    )
     op.create_table('innovation_service',
     sa.Column('organisation_id', sa.UUID(), nullable=False),
     sa.Column('innovation_id', sa.UUID(), nullable=False),
@@ -275,6 +308,7 @@ def downgrade() -> None:
     op.drop_index('ix_person_ref_service_service', table_name='person_ref_service')
     op.drop_table('person_ref_service')
     op.drop_table('innovation_service')
+    op.drop_table('user_account')
     op.drop_index('uq_staff_member_local_external_ref', table_name='staff_member', postgresql_where=sa.text('source_system IS NULL'))
     op.drop_index('ix_staff_member_tenure', table_name='staff_member')
     op.drop_table('staff_member')
@@ -284,6 +318,8 @@ def downgrade() -> None:
     op.drop_table('provider_thresholds')
     op.drop_index('uq_person_ref_local_external_ref', table_name='person_ref', postgresql_where=sa.text('source_system IS NULL'))
     op.drop_table('person_ref')
+    op.drop_index('ix_integration_client_organisation_created', table_name='integration_client')
+    op.drop_table('integration_client')
     op.drop_index('uq_innovation_local_external_ref', table_name='innovation', postgresql_where=sa.text('source_system IS NULL'))
     op.drop_index('ix_innovation_organisation_name', table_name='innovation')
     op.drop_table('innovation')

@@ -18,6 +18,10 @@ class Principal:
     source_system: str | None = None
     issuer: str = ""
     token_id: str | None = field(default=None, compare=False)
+    # Which trusted signer vouched for the token (see service.auth.verifier.Signer).
+    signer: str = field(default="", compare=False)
+    # Set when the caller's roles and services come from its user account rather than the token.
+    account_id: uuid.UUID | None = field(default=None, compare=False)
 
     def has_role(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)

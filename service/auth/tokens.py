@@ -81,6 +81,10 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
             service_ids = frozenset(uuid.UUID(str(s)) for s in services_claim)
         except ValueError:
             raise Unauthenticated("token claim `services` holds a value that is not a service id") from None
+    for optional in ("client_id", "source_system"):
+        value = claims.get(optional)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise Unauthenticated(f"token claim `{optional}` must be a non-empty string")
     return Principal(
         sub=sub,
         organisation_id=organisation_id,
@@ -93,17 +97,40 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     )
 
 
-def verify_hs256_token(settings: Settings, token: str) -> Principal:
+def decode_claims(
+    settings: Settings,
+    token: str,
+    *,
+    key: Any,
+    algorithms: list[str],
+    issuer: str,
+    strict_aud: bool = True,
+) -> dict[str, Any]:
+    """Verify signature and registered claims with one signer's key and its own algorithm list.
+
+    `exp`, `iat`, `iss`, `aud` and `sub` must be present, `nbf` is honoured when present, the issuer
+    must match exactly, and keys below the minimum length (HMAC 32 bytes, RSA 2048 bits) are refused.
+    """
     try:
-        claims = jwt.decode(
+        return jwt.decode(
             token,
-            settings.jwt_secret,
-            algorithms=HMAC_ALGORITHMS,
+            key,
+            algorithms=algorithms,
             audience=settings.jwt_audience,
-            issuer=settings.jwt_issuer,
+            issuer=issuer,
             leeway=settings.jwt_leeway_seconds,
-            options={"require": REQUIRED_CLAIMS, "strict_aud": True},
+            options={
+                "require": REQUIRED_CLAIMS,
+                "strict_aud": strict_aud,
+                "enforce_minimum_key_length": True,
+            },
         )
     except jwt.PyJWTError as exc:
         raise Unauthenticated(f"token rejected: {exc}") from None
+
+
+def verify_hs256_token(settings: Settings, token: str) -> Principal:
+    claims = decode_claims(
+        settings, token, key=settings.jwt_secret, algorithms=HMAC_ALGORITHMS, issuer=settings.jwt_issuer
+    )
     return principal_from_claims(claims)
