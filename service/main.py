@@ -12,6 +12,7 @@ from service.audit.middleware import RequestOriginMiddleware
 from service.auth.verifier import TokenVerifier
 from service.database import create_engine, create_session_factory, resolve_database_url
 from service.errors import install_problem_handlers
+from service.graphql.router import graphql_router
 from service.health.router import router as health_router
 from service.routers import include_routers
 from service.settings import Settings, get_settings
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.add_middleware(RequestOriginMiddleware)
     app.include_router(health_router)
     include_routers(app, settings)
+    app.include_router(graphql_router(settings))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -1,0 +1,231 @@
+"""Limits against hostile queries, all checked before anything runs: depth, aliases, tokens, cost.
+
+Each refusal names the limit and its value. Introspection is switched by
+`Settings.graphql_introspection` (read per request, so one schema serves both configurations).
+"""
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLUnionType,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    VariableNode,
+    get_named_type,
+    is_composite_type,
+    value_from_ast_untyped,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+from strawberry.schema.schema import validate_document
+
+from service.pagination import DEFAULT_LIMIT
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 3000
+MAX_COST = 20_000
+# A plain list (indicators, revisions, a touchpoint's innovations) is short; it counts as this many.
+LIST_SIZE_ESTIMATE = 10
+PAGE_ARGUMENT = "first"
+
+
+def _unwrap(type_: Any) -> tuple[Any, bool]:
+    """The named type behind a field type, and whether a list sits in between."""
+    is_list = False
+    while isinstance(type_, GraphQLNonNull | GraphQLList):
+        if isinstance(type_, GraphQLList):
+            is_list = True
+        type_ = type_.of_type
+    return type_, is_list
+
+
+def _is_connection(type_: Any) -> bool:
+    return isinstance(type_, GraphQLObjectType) and type_.name.endswith("Connection")
+
+
+def _is_edge_list(type_: Any) -> bool:
+    return isinstance(type_, GraphQLObjectType) and type_.name.endswith("Edge")
+
+
+class QueryCost:
+    """The number of objects a query may resolve: a connection's `first` multiplies what is below it.
+
+    Every composite field costs 1 per parent object; scalars are free (they come with their object).
+    A connection without `first` counts as the default page size; a plain list as
+    LIST_SIZE_ESTIMATE. Introspection fields are free.
+    """
+
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        fragments: Mapping[str, FragmentDefinitionNode],
+        variables: Mapping[str, Any],
+    ) -> None:
+        self.schema = schema
+        self.fragments = fragments
+        self.variables = variables
+
+    def of_operation(self, operation: OperationDefinitionNode) -> int:
+        root = self.schema.get_root_type(operation.operation)
+        if root is None:
+            return 0
+        return self._selection_set(operation.selection_set, root, 1, frozenset())
+
+    def _selection_set(
+        self, selection_set: SelectionSetNode | None, parent: Any, multiplier: int, seen: frozenset[str]
+    ) -> int:
+        if selection_set is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += self._field(selection, parent, multiplier, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = (
+                    self.schema.get_type(selection.type_condition.name.value)
+                    if selection.type_condition
+                    else parent
+                )
+                total += self._selection_set(selection.selection_set, condition, multiplier, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in seen:
+                    continue
+                condition = self.schema.get_type(fragment.type_condition.name.value)
+                total += self._selection_set(fragment.selection_set, condition, multiplier, seen | {name})
+        return total
+
+    def _field(self, node: FieldNode, parent: Any, multiplier: int, seen: frozenset[str]) -> int:
+        name = node.name.value
+        if name.startswith("__"):
+            return 0
+        fields = parent.fields if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) else {}
+        definition = fields.get(name)
+        if definition is None:
+            # Unions expose no fields of their own; an unknown field is left to validation.
+            return 0 if isinstance(parent, GraphQLUnionType) else multiplier
+        named, is_list = _unwrap(definition.type)
+        if not is_composite_type(get_named_type(named)):
+            return 0
+        factor = 1
+        if _is_connection(named):
+            factor = self._page_size(node)
+        elif is_list and not _is_edge_list(named):
+            factor = LIST_SIZE_ESTIMATE
+        return multiplier + self._selection_set(node.selection_set, named, multiplier * factor, seen)
+
+    def _page_size(self, node: FieldNode) -> int:
+        for argument in node.arguments or ():
+            if argument.name.value != PAGE_ARGUMENT:
+                continue
+            value = argument.value
+            if isinstance(value, VariableNode):
+                supplied = self.variables.get(value.name.value)
+                return supplied if isinstance(supplied, int) and supplied > 0 else DEFAULT_LIMIT
+            if isinstance(value, IntValueNode):
+                return max(int(value.value), 1)
+            literal = value_from_ast_untyped(value)
+            return literal if isinstance(literal, int) and literal > 0 else DEFAULT_LIMIT
+        return DEFAULT_LIMIT
+
+
+def query_cost(schema: GraphQLSchema, document: Any, variables: Mapping[str, Any] | None) -> int:
+    """The highest cost of the document's operations (only one runs, but any may be chosen)."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    costing = QueryCost(schema, fragments, _with_defaults(document, variables or {}))
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    return max((costing.of_operation(op) for op in operations), default=0)
+
+
+def _with_defaults(document: Any, variables: Mapping[str, Any]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            for variable in definition.variable_definitions or ():
+                if variable.default_value is not None:
+                    merged[variable.variable.name.value] = value_from_ast_untyped(variable.default_value)
+    merged.update(variables)
+    return merged
+
+
+class QueryCostLimiter(SchemaExtension):
+    """Refuses a query whose cost exceeds `max_cost`, after the other validation rules pass.
+
+    The cost needs the variables (a `first: $n`), which graphql-core's validation rules do not see,
+    so this runs the schema's validation itself and adds the cost check to its result.
+    """
+
+    def __init__(self, max_cost: int = MAX_COST) -> None:
+        self.max_cost = max_cost
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        if context.pre_execution_errors is None and document is not None:
+            graphql_schema = context.schema._schema
+            errors = validate_document(graphql_schema, document, context.validation_rules)
+            if not errors:
+                cost = query_cost(graphql_schema, document, context.variables)
+                if cost > self.max_cost:
+                    errors = [
+                        GraphQLError(
+                            f"query cost {cost} exceeds the maximum query cost of {self.max_cost}; "
+                            "ask for smaller pages (`first`) or fewer nested lists",
+                            extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "maxCost": self.max_cost},
+                        )
+                    ]
+            context.pre_execution_errors = errors
+        yield
+
+
+class IntrospectionSwitch(SchemaExtension):
+    """Adds graphql-core's no-introspection rule when the settings turn introspection off."""
+
+    def on_operation(self) -> Iterator[None]:
+        settings = getattr(self.execution_context.context, "settings", None)
+        if settings is not None and not settings.graphql_introspection:
+            self.execution_context.validation_rules = (
+                *self.execution_context.validation_rules,
+                NoSchemaIntrospectionCustomRule,
+            )
+        yield
+
+
+# Validation rules are built once; each request gets fresh extension objects around them.
+_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
+
+
+def limit_extensions() -> list[Any]:
+    """Factories, so each request gets extensions of its own.
+
+    The rule-adding extensions run (on_operation) before the cost limiter validates with their rules.
+    """
+    return [
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: AddValidationRules(_RULES),
+        IntrospectionSwitch,
+        lambda: QueryCostLimiter(MAX_COST),
+    ]

@@ -1,0 +1,29 @@
+"""/graphql on the REST app: the same verifier, policy table and service functions."""
+
+from fastapi import Depends
+from fastapi.routing import APIWebSocketRoute
+from strawberry.fastapi import GraphQLRouter
+
+from service.graphql.context import GraphQLContext, get_context, graphql_caller
+from service.graphql.schema import schema
+from service.settings import Settings
+
+GRAPHQL_PATH = "/graphql"
+
+
+def graphql_router(settings: Settings) -> GraphQLRouter[GraphQLContext, None]:
+    router: GraphQLRouter[GraphQLContext, None] = GraphQLRouter(
+        schema,
+        path=GRAPHQL_PATH,
+        context_getter=get_context,
+        # The explorer is only useful with introspection; without it, /graphql serves operations only.
+        graphql_ide="graphiql" if settings.graphql_introspection else None,
+        # Operations are POSTed; GET serves the explorer page only.
+        allow_queries_via_get=False,
+        dependencies=[Depends(graphql_caller)],
+        # The GraphQL contract is openapi/schema.graphql, not the OpenAPI document.
+        include_in_schema=False,
+    )
+    # The schema has no subscriptions, so no websocket endpoint is offered.
+    router.routes[:] = [route for route in router.routes if not isinstance(route, APIWebSocketRoute)]
+    return router

@@ -1,0 +1,103 @@
+"""/graphql on the REST app: authentication, the explorer page, introspection switch, masking."""
+
+import httpx
+import pytest
+
+from service.settings import Settings
+from tests import factories
+from tests.graphql.helpers import graphql, graphql_data
+from tests.tokens import TokenFactory
+
+VIEWER = "{ viewer { sub roles organisationId serviceIds permissions organisation { id name kind } } }"
+
+
+async def test_viewer_is_the_verified_caller(
+    client: httpx.AsyncClient, tokens: TokenFactory, session
+) -> None:
+    org = await factories.organisation(session, name="Sunrise Care")
+    service = await factories.care_service(session, org)
+    headers = tokens.headers("registered_manager", org.id, sub="manager-1", services=[service.id])
+
+    data = await graphql_data(client, VIEWER, headers)
+
+    viewer = data["viewer"]
+    assert viewer["sub"] == "manager-1"
+    assert viewer["roles"] == ["registered_manager"]
+    assert viewer["organisationId"] == str(org.id)
+    assert viewer["serviceIds"] == [str(service.id)]
+    assert "touchpoint:read_text" in viewer["permissions"]
+    assert viewer["organisation"] == {"id": str(org.id), "name": "Sunrise Care", "kind": "provider"}
+
+
+async def test_an_operation_without_a_token_is_refused_like_rest(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": VIEWER})
+
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["type"].endswith("/unauthenticated")
+
+
+async def test_a_forged_token_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql", json={"query": VIEWER}, headers={"Authorization": "Bearer not.a.token"}
+    )
+
+    assert response.status_code == 401
+
+
+async def test_the_explorer_page_opens_in_a_browser(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", headers={"Accept": "text/html"})
+
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_queries_are_not_taken_over_get(
+    client: httpx.AsyncClient, tokens: TokenFactory, session
+) -> None:
+    org = await factories.organisation(session, kind="commissioner")
+    response = await client.get(
+        "/graphql", params={"query": "{ viewer { sub } }"}, headers=tokens.headers("commissioner", org.id)
+    )
+
+    assert response.status_code == 400, response.text
+    assert "data" not in response.text
+
+
+async def test_introspection_answers_when_enabled(
+    client: httpx.AsyncClient, tokens: TokenFactory, session
+) -> None:
+    org = await factories.organisation(session)
+    data = await graphql_data(
+        client, "{ __schema { queryType { name } } }", tokens.headers("care_worker", org.id)
+    )
+
+    assert data["__schema"]["queryType"]["name"] == "Query"
+
+
+@pytest.fixture
+def no_introspection_settings() -> Settings:
+    return Settings(environment="test", demo_data=False, graphql_introspection=False)
+
+
+async def test_introspection_is_refused_when_switched_off(
+    no_introspection_settings: Settings, database_url: str, session
+) -> None:
+    from service.main import create_app
+
+    app = create_app(no_introspection_settings, database_url=database_url)
+    tokens = TokenFactory(no_introspection_settings)
+    org = await factories.organisation(session)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ingrain.test") as client:
+            body = await graphql(
+                client, "{ __schema { types { name } } }", tokens.headers("care_worker", org.id)
+            )
+            page = await client.get("/graphql", headers={"Accept": "text/html"})
+            viewer = await graphql_data(client, "{ viewer { sub } }", tokens.headers("care_worker", org.id))
+
+    assert body.get("data") is None
+    assert "introspection" in body["errors"][0]["message"].lower()
+    assert page.status_code != 200 or "graphiql" not in page.text.lower()
+    assert viewer["viewer"]["sub"] == "test-care_worker"
