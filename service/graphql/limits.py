@@ -69,9 +69,9 @@ def _is_edge_list(type_: Any) -> bool:
 class QueryCost:
     """The number of objects a query may resolve: a connection's `first` multiplies what is below it.
 
-    Every composite field costs 1 per parent object; scalars are free (they come with their object).
-    A connection without `first` counts as the default page size; a plain list as
-    LIST_SIZE_ESTIMATE. Introspection fields are free.
+    Every composite field costs 1 per parent object; scalars are free (they come with their object),
+    and so are a connection's edges (their nodes are counted). A connection without `first` counts as
+    the default page size; a plain list as LIST_SIZE_ESTIMATE. Introspection fields are free.
     """
 
     def __init__(
@@ -127,11 +127,14 @@ class QueryCost:
         named, is_list = _unwrap(definition.type)
         if not is_composite_type(get_named_type(named)):
             return 0
-        factor = 1
-        if _is_connection(named):
-            factor = self._page_size(node)
-        elif is_list and not _is_edge_list(named):
-            factor = LIST_SIZE_ESTIMATE
+        if _is_edge_list(named):
+            # An edge comes with its node, which is what is counted.
+            return self._selection_set(node.selection_set, named, multiplier, seen)
+        if is_list:
+            # Each object of the list counts, and so does what is asked of each.
+            objects = multiplier * LIST_SIZE_ESTIMATE
+            return objects + self._selection_set(node.selection_set, named, objects, seen)
+        factor = self._page_size(node) if _is_connection(named) else 1
         return multiplier + self._selection_set(node.selection_set, named, multiplier * factor, seen)
 
     def _page_size(self, node: FieldNode) -> int:
