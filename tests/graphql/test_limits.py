@@ -82,7 +82,9 @@ def test_a_connection_multiplies_the_cost_of_what_is_below_it() -> None:
 
 def test_pages_multiply_along_the_nesting_and_variables_count() -> None:
     query = """query ($outer: Int!, $inner: Int = 20) {
-      root { branches(first: $outer) { edges { node { branches(first: $inner) { edges { node { child { name } } } } } } } }
+      root { branches(first: $outer) { edges { node {
+        branches(first: $inner) { edges { node { child { name } } } }
+      } } } }
     }"""
 
     small = cost(query, {"outer": 5})
@@ -103,7 +105,8 @@ def test_a_connection_without_first_counts_a_default_page_and_lists_an_estimate(
 
 def test_fragments_and_introspection_are_costed() -> None:
     with_fragment = cost(
-        "query { root { ...F } } fragment F on Branch { branches(first: 7) { edges { node { child { name } } } } }"
+        "query { root { ...F } } "
+        "fragment F on Branch { branches(first: 7) { edges { node { child { name } } } } }"
     )
 
     assert with_fragment == 1 + 1 + 7 + 7
