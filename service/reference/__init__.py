@@ -1,0 +1,1 @@
+"""Plumbing shared by the reference data areas (services, staff, people, innovations)."""
