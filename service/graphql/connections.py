@@ -4,13 +4,15 @@
 through GraphQL is the page through REST. Cursors are opaque and forward-only.
 """
 
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 
 import strawberry
 
 from service.errors import InvalidInput
-from service.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from service.pagination import DEFAULT_LIMIT, MAX_LIMIT, encode_cursor
 
 NodeT = TypeVar("NodeT")
 
@@ -87,3 +89,8 @@ def connection(
 
 
 DEFAULT_FIRST = DEFAULT_LIMIT
+
+
+def time_id_cursor(at: datetime, row_id: uuid.UUID) -> str:
+    """The cursor of a row in a list ordered by (a timestamp, id), as the REST lists write it."""
+    return encode_cursor([at.isoformat(), str(row_id)])

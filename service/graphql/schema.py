@@ -4,11 +4,12 @@ import strawberry
 
 from service.graphql.errors import error_extensions
 from service.graphql.limits import limit_extensions
+from service.graphql.reference.services import ServiceQuery
 from service.graphql.viewer import ViewerQuery
 
 
 @strawberry.type
-class Query(ViewerQuery):
+class Query(ViewerQuery, ServiceQuery):
     pass
 
 
