@@ -4,10 +4,12 @@ from fastapi import FastAPI
 
 from service.services.router import router as services_router
 from service.settings import Settings
+from service.staff.router import router as staff_router
 
 
 def include_routers(app: FastAPI, settings: Settings) -> None:
     # Each domain area registers its router here, under /v1.
     app.include_router(services_router, prefix="/v1")
+    app.include_router(staff_router, prefix="/v1")
     del settings
     return None

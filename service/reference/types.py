@@ -31,6 +31,13 @@ ServiceIds = Annotated[
     list[uuid.UUID],
     Field(max_length=MAX_SERVICES_PER_ROW, description="Services of the caller's organisation."),
 ]
+# Staff and innovations always belong somewhere: status and turnover are computed per service.
+AtLeastOneServiceIds = Annotated[
+    list[uuid.UUID],
+    Field(
+        min_length=1, max_length=MAX_SERVICES_PER_ROW, description="Services of the caller's organisation."
+    ),
+]
 
 
 class InputModel(BaseModel):
