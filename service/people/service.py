@@ -72,7 +72,7 @@ def _check_visible_to_creator(principal: Principal, service_ids: list[uuid.UUID]
                 error(
                     "service_ids",
                     "too_short",
-                    "a caller limited to some services names at least one of them, or could not read the person",
+                    "a caller limited to some services names one of them, or could not read the person",
                 )
             ],
         )
