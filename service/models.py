@@ -7,13 +7,19 @@ from service.organisations.models import AccessGrant, CommissioningRelationship,
 from service.people.models import PersonRef, PersonRefService
 from service.services.models import Service
 from service.staff.models import StaffMember, StaffMemberService
-from service.touchpoints.models import Touchpoint, TouchpointInnovation, TouchpointRevision
+from service.touchpoints.models import (
+    IdempotencyRecord,
+    Touchpoint,
+    TouchpointInnovation,
+    TouchpointRevision,
+)
 from service.users.models import UserAccount
 
 __all__ = [
     "AccessGrant",
     "AccessLogEntry",
     "CommissioningRelationship",
+    "IdempotencyRecord",
     "Innovation",
     "InnovationService",
     "IntegrationClient",

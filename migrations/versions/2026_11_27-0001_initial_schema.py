@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 07:35:43.624938
+Create Date: 2026-11-27 07:41:20.495349
 """
 
 from collections.abc import Sequence
@@ -79,6 +79,20 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_commissioning_relationship_commissioner_id'), 'commissioning_relationship', ['commissioner_id'], unique=False)
     op.create_index('ix_commissioning_relationship_provider', 'commissioning_relationship', ['provider_id', 'commissioner_id'], unique=False)
+    op.create_table('idempotency_record',
+    sa.Column('organisation_id', sa.UUID(), nullable=False),
+    sa.Column('principal_sub', sa.Text(), nullable=False),
+    sa.Column('key', sa.Text(), nullable=False),
+    sa.Column('request_fingerprint', sa.Text(), nullable=False),
+    sa.Column('response_status', sa.SmallInteger(), nullable=False),
+    sa.Column('response_body', sa.Text(), nullable=False),
+    sa.Column('response_location', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_idempotency_record_organisation_id')),
+    sa.PrimaryKeyConstraint('organisation_id', 'principal_sub', 'key', name=op.f('pk_idempotency_record'))
+    )
+    op.create_index('ix_idempotency_record_expires', 'idempotency_record', ['organisation_id', 'expires_at'], unique=False)
     op.create_table('innovation',
     sa.Column('organisation_id', sa.UUID(), nullable=False),
     sa.Column('id', sa.UUID(), nullable=False),
@@ -323,6 +337,8 @@ def downgrade() -> None:
     op.drop_index('uq_innovation_local_external_ref', table_name='innovation', postgresql_where=sa.text('source_system IS NULL'))
     op.drop_index('ix_innovation_organisation_name', table_name='innovation')
     op.drop_table('innovation')
+    op.drop_index('ix_idempotency_record_expires', table_name='idempotency_record')
+    op.drop_table('idempotency_record')
     op.drop_index('ix_commissioning_relationship_provider', table_name='commissioning_relationship')
     op.drop_index(op.f('ix_commissioning_relationship_commissioner_id'), table_name='commissioning_relationship')
     op.drop_table('commissioning_relationship')

@@ -118,3 +118,26 @@ class TouchpointRevision(SQLModel, table=True):
     recorded_by_sub: str = Field(sa_column=Column(Text, nullable=False))
     replaced_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     replaced_by_sub: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first response to a request sent with an `Idempotency-Key`, kept to answer its repeats.
+
+    Keys are scoped to the caller (organisation and token subject) and kept for 24 hours.
+    """
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (Index("ix_idempotency_record_expires", "organisation_id", "expires_at"),)
+
+    organisation_id: uuid.UUID = Field(
+        sa_column=Column(UUID(as_uuid=True), ForeignKey("organisation.id"), primary_key=True)
+    )
+    principal_sub: str = Field(sa_column=Column(Text, primary_key=True))
+    key: str = Field(sa_column=Column(Text, primary_key=True))
+    # sha256 of method, path and body: the same key with another request is refused.
+    request_fingerprint: str = Field(sa_column=Column(Text, nullable=False))
+    response_status: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    response_body: str = Field(sa_column=Column(Text, nullable=False))
+    response_location: str | None = Field(default=None, sa_column=Column(Text))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    expires_at: datetime = Field(sa_column=timestamp_column(default_now=False))

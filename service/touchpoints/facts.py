@@ -1,0 +1,143 @@
+"""The structured facts of each touchpoint kind (DOMAIN.md, "facts by kind").
+
+Unknown keys are refused so a misspelt fact (`engagment_quality`) is reported, not silently lost.
+Numbers and flags are strict: `"4"` or `"yes"` is refused rather than guessed at.
+"""
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictBool, StrictInt
+from pydantic_core import PydanticCustomError
+
+from service.touchpoints.limits import MAX_FACT_TEXT_CHARS
+
+
+class Facts(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Rating = Annotated[StrictInt, Field(ge=1, le=5)]
+Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
+FactText = Annotated[str, Field(min_length=1, max_length=MAX_FACT_TEXT_CHARS)]
+
+
+class DailyNoteFacts(Facts):
+    activity: FactText
+    # The quality of engagement, not mere completion of the activity.
+    engagement_quality: Rating
+
+
+class CarePlanReviewFacts(Facts):
+    changes_made: StrictBool
+
+
+class AttendanceFacts(Facts):
+    """Shift handovers and team meetings."""
+
+    attendees: Annotated[StrictInt, Field(ge=1, le=1000)]
+
+
+class SupervisionFacts(Facts):
+    # Could the supervisee explain why, not only what? Null when it was not assessed.
+    explains_why: StrictBool | None = None
+
+
+class CompetencyCheckFacts(Facts):
+    passed: StrictBool
+    explains_why: StrictBool | None = None
+
+
+class PracticeObservationFacts(Facts):
+    score: Rating
+    explains_why: StrictBool | None = None
+
+
+class AuditFacts(Facts):
+    tool: FactText
+    score_percent: Percent
+
+
+class QualityReviewFacts(Facts):
+    score_percent: Percent | None = None
+    actions: Annotated[StrictInt, Field(ge=0, le=1000)]
+
+
+class WorkforceFacts(Facts):
+    """Induction and shadowing of a new starter; the buddy is a staff member."""
+
+    buddy_id: uuid.UUID | None = None
+
+
+class IncidentFacts(Facts):
+    severity: Literal["low", "moderate", "high"]
+    restrictive_intervention: StrictBool
+
+
+class PostIncidentReviewFacts(Facts):
+    # The `incident` touchpoint this review follows.
+    incident_id: uuid.UUID
+    learning_captured: StrictBool
+    follow_up_observation_planned: StrictBool
+
+
+GeneralScore = Annotated[StrictInt, Field(ge=0, le=10)]
+NOMAD_OPT_OUTS = ("na_role", "na_stage", "na_intervention")
+
+
+def _nomad_answer(value: Any) -> int | str:
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5:
+        return value
+    if isinstance(value, str) and value in NOMAD_OPT_OUTS:
+        return value
+    raise PydanticCustomError(
+        "nomad_answer",
+        "must be 1 (strongly disagree) to 5 (strongly agree), na_role, na_stage or na_intervention",
+    )
+
+
+# NoMAD's agreement scale, 1 (strongly disagree) … 5 (strongly agree), or one of its three opt-outs.
+NomadAnswer = Annotated[
+    int | str,
+    PlainValidator(
+        _nomad_answer,
+        json_schema_input_type=Annotated[int, Field(ge=1, le=5)]
+        | Literal["na_role", "na_stage", "na_intervention"],
+    ),
+]
+
+
+class NomadGeneral(Facts):
+    familiar: GeneralScore
+    normal_now: GeneralScore
+    normal_future: GeneralScore
+
+
+class NomadItems(Facts):
+    """The 20 construct items; `ca2` ("it disrupts working relationships") is scored reversed."""
+
+    c1: NomadAnswer
+    c2: NomadAnswer
+    c3: NomadAnswer
+    c4: NomadAnswer
+    cp1: NomadAnswer
+    cp2: NomadAnswer
+    cp3: NomadAnswer
+    cp4: NomadAnswer
+    ca1: NomadAnswer
+    ca2: NomadAnswer
+    ca3: NomadAnswer
+    ca4: NomadAnswer
+    ca5: NomadAnswer
+    ca6: NomadAnswer
+    ca7: NomadAnswer
+    rm1: NomadAnswer
+    rm2: NomadAnswer
+    rm3: NomadAnswer
+    rm4: NomadAnswer
+    rm5: NomadAnswer
+
+
+class StaffSurveyFacts(Facts):
+    general: NomadGeneral
+    items: NomadItems

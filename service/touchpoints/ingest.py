@@ -1,0 +1,329 @@
+"""Recording touchpoints: one, or a batch of up to 1,000, each with its own outcome.
+
+A batch is validated whole before anything is written, then written with a fixed number of
+set-based statements, so an item is either stored completely (row and innovation links, in one
+statement) or not at all, and valid items are stored even when others are refused.
+
+Repeats are recognised by (source_system, external_id): identical content is a `duplicate` answered
+with the stored id; different content is a conflict that points at the correction route, never an
+overwrite. Two requests racing with the same ids end with one row each: the insert skips rows another
+transaction stored first (it waits for that transaction), and those items are then compared with
+what was stored.
+"""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.audit.service import record_access
+from service.auth.principal import Principal
+from service.errors import Conflict, ProblemError
+from service.model_helpers import utcnow
+from service.policy import Permission, check
+from service.touchpoints.limits import MAX_BATCH_ITEMS, too_many_items
+from service.touchpoints.repository import (
+    TYPED_FACTS,
+    StoredKey,
+    driver_connection,
+    find_by_source_keys,
+    find_references,
+    insert_touchpoints,
+)
+from service.touchpoints.rules import (
+    CLOCK_SKEW,
+    SYSTEM_OF,
+    ShiftPatterns,
+    apply_item_rules,
+    check_references,
+    reference_needs,
+)
+from service.touchpoints.schemas import ItemProblem, ItemResult, TouchpointCreateItem, TouchpointPublic
+from service.touchpoints.validation import Path, content_hash, field_error, path_of, validate_item
+
+Status = Literal["created", "duplicate", "rejected"]
+SourceKey = tuple[str, str]
+
+
+@dataclass(slots=True)
+class Outcome:
+    status: Status
+    id: uuid.UUID | None = None
+    problem: ProblemError | None = None
+
+
+@dataclass(slots=True)
+class Candidate:
+    index: int
+    raw: Any
+    item: TouchpointCreateItem
+    prefix: Path
+    content_hash: str
+    key: SourceKey | None
+    id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedTouchpoint:
+    status: Literal["created", "duplicate"]
+    touchpoint: TouchpointPublic
+
+
+def conflict_with_stored(prefix: Path, key: SourceKey, stored_id: uuid.UUID) -> Conflict:
+    source_system, external_id = key
+    href = f"/v1/touchpoints/{stored_id}"
+    message = (
+        f"{source_system}/{external_id} is already recorded with different content; "
+        f"to change it, send the whole record with PUT {href}"
+    )
+    return Conflict(
+        f"{path_of(prefix, 'external_id')}: {message}",
+        errors=[field_error(prefix, ("external_id",), "already_recorded", message)],
+        existing_id=str(stored_id),
+        correct_with={"method": "PUT", "href": href},
+    )
+
+
+def _repeated_in_batch(candidate: Candidate, first: Candidate) -> Conflict:
+    message = f"repeats the external_id of items[{first.index}] with different content"
+    return Conflict(
+        f"{path_of(candidate.prefix, 'external_id')}: {message}",
+        errors=[field_error(candidate.prefix, ("external_id",), "repeated_in_batch", message)],
+    )
+
+
+def row_values(
+    item: TouchpointCreateItem,
+    touchpoint_id: uuid.UUID,
+    *,
+    shift: str,
+    weekend: bool,
+    content_hash: str,
+) -> list[Any]:
+    """One row in `repository.ROW_COLUMNS` order."""
+    facts = item.facts
+    return [
+        touchpoint_id,
+        item.kind,
+        SYSTEM_OF[item.kind],
+        item.service_id,
+        item.occurred_at,
+        shift,
+        weekend,
+        item.recorded_by_id,
+        item.subject_staff_id,
+        item.person_ref_id,
+        item.source_system,
+        item.external_id,
+        item.text,
+        facts.__pydantic_serializer__.to_json(facts).decode(),
+        content_hash,
+        *[getattr(facts, name, None) for name in TYPED_FACTS],
+    ]
+
+
+class _Recording:
+    """One call's worth of items on their way to the table."""
+
+    def __init__(self, session: AsyncSession, principal: Principal, items: Sequence[Any], batch: bool):
+        self.session = session
+        self.principal = principal
+        self.organisation_id = principal.require_organisation()
+        self.items = items
+        self.batch = batch
+        self.now = utcnow()
+        self.outcomes: list[Outcome | None] = [None] * len(items)
+        self.candidates: list[Candidate] = []
+        self.repeats: list[tuple[Candidate, Candidate]] = []
+
+    def reject(self, index: int, problem: ProblemError) -> None:
+        self.outcomes[index] = Outcome("rejected", problem=problem)
+
+    def validate(self) -> None:
+        latest = self.now + CLOCK_SKEW
+        first_of_key: dict[SourceKey, Candidate] = {}
+        for index, raw in enumerate(self.items):
+            prefix: Path = ("items", index) if self.batch else ()
+            validated = validate_item(raw, prefix)
+            if isinstance(validated, ProblemError):
+                self.reject(index, validated)
+                continue
+            item = apply_item_rules(validated, self.principal, prefix, latest)
+            if isinstance(item, ProblemError):
+                self.reject(index, item)
+                continue
+            # The rules guarantee a source system wherever there is an external id.
+            key = (item.source_system or "", item.external_id) if item.external_id is not None else None
+            candidate = Candidate(index, raw, item, prefix, content_hash(item), key, uuid.uuid4())
+            if key is not None:
+                first = first_of_key.get(key)
+                if first is not None:
+                    if first.content_hash == candidate.content_hash:
+                        self.repeats.append((candidate, first))
+                    else:
+                        self.reject(index, _repeated_in_batch(candidate, first))
+                    continue
+                first_of_key[key] = candidate
+            self.candidates.append(candidate)
+
+    def settle_against_stored(
+        self, candidates: list[Candidate], stored: dict[SourceKey, StoredKey]
+    ) -> list[Candidate]:
+        """Answer candidates already stored; return those that are not."""
+        unsettled = []
+        for candidate in candidates:
+            found = stored.get(candidate.key) if candidate.key is not None else None
+            if found is None or candidate.key is None:
+                unsettled.append(candidate)
+            elif found.content_hash == candidate.content_hash:
+                self.outcomes[candidate.index] = Outcome("duplicate", id=found.id)
+            else:
+                self.reject(candidate.index, conflict_with_stored(candidate.prefix, candidate.key, found.id))
+        return unsettled
+
+    async def write(self) -> list[uuid.UUID]:
+        if not self.candidates:
+            return []
+        conn = await driver_connection(self.session)
+        keyed = [c.key for c in self.candidates if c.key is not None]
+        stored = await find_by_source_keys(
+            conn, self.organisation_id, [k[0] for k in keyed], [k[1] for k in keyed]
+        )
+        fresh = self.settle_against_stored(self.candidates, stored)
+        if not fresh:
+            return []
+        needs = reference_needs([c.item for c in fresh])
+        refs = await find_references(
+            conn,
+            self.organisation_id,
+            service_ids=needs.service_ids,
+            staff_ids=needs.staff_ids,
+            person_ids=needs.person_ids,
+            innovation_ids=needs.innovation_ids,
+            touchpoint_ids=needs.touchpoint_ids,
+        )
+        patterns = ShiftPatterns(refs)
+        writable: list[Candidate] = []
+        rows: list[list[Any]] = []
+        for candidate in fresh:
+            problem = check_references(candidate.item, candidate.raw, refs, candidate.prefix)
+            if problem is not None:
+                self.reject(candidate.index, problem)
+                continue
+            item = candidate.item
+            shift, weekend = patterns.of(item.service_id).locate(item.occurred_at, item.shift)
+            writable.append(candidate)
+            rows.append(
+                row_values(
+                    item,
+                    candidate.id,
+                    shift=shift.value,
+                    weekend=weekend,
+                    content_hash=candidate.content_hash,
+                )
+            )
+        if not writable:
+            return []
+        # Keyed rows in key order, so two batches sharing keys lock them in the same order.
+        order = sorted(
+            range(len(writable)), key=lambda i: (writable[i].key is None, writable[i].key or ("", ""))
+        )
+        link_touchpoints: list[uuid.UUID] = []
+        link_innovations: list[uuid.UUID] = []
+        for candidate in writable:
+            for innovation_id in candidate.item.innovation_ids:
+                link_touchpoints.append(candidate.id)
+                link_innovations.append(innovation_id)
+        columns = list(zip(*(rows[i] for i in order), strict=True))
+        inserted = await insert_touchpoints(
+            conn,
+            self.organisation_id,
+            recorded_at=self.now,
+            recorded_by_sub=self.principal.sub,
+            columns=columns,
+            link_touchpoint_ids=link_touchpoints,
+            link_innovation_ids=link_innovations,
+        )
+        lost: list[Candidate] = []
+        for candidate in writable:
+            if candidate.id in inserted:
+                self.outcomes[candidate.index] = Outcome("created", id=candidate.id)
+            else:
+                lost.append(candidate)
+        if lost:
+            # Stored meanwhile by a concurrent request: compare with what it stored.
+            lost_keys = [c.key for c in lost if c.key is not None]
+            stored = await find_by_source_keys(
+                conn, self.organisation_id, [k[0] for k in lost_keys], [k[1] for k in lost_keys]
+            )
+            unresolved = self.settle_against_stored(lost, stored)
+            if unresolved:
+                raise RuntimeError(f"{len(unresolved)} touchpoints were neither inserted nor found stored")
+        return [c.id for c in writable if c.id in inserted]
+
+    def settle_repeats(self) -> None:
+        for candidate, first in self.repeats:
+            outcome = self.outcomes[first.index]
+            assert outcome is not None
+            if outcome.status == "rejected":
+                self.outcomes[candidate.index] = Outcome("rejected", problem=outcome.problem)
+            else:
+                self.outcomes[candidate.index] = Outcome("duplicate", id=outcome.id)
+
+    async def run(self) -> list[Outcome]:
+        self.validate()
+        created = await self.write()
+        self.settle_repeats()
+        if created:
+            record_access(
+                self.session,
+                principal=self.principal,
+                action="touchpoint.create",
+                resource_type="touchpoint",
+                record_ids=created,
+            )
+        return [o for o in self.outcomes if o is not None]
+
+
+def item_result(index: int, outcome: Outcome) -> ItemResult:
+    problem = None
+    if outcome.problem is not None:
+        problem = ItemProblem.model_validate(outcome.problem.to_problem())
+    return ItemResult(index=index, status=outcome.status, id=outcome.id, problem=problem)
+
+
+async def record_outcomes(
+    *, session: AsyncSession, principal: Principal, items: Sequence[Any], batch: bool
+) -> list[Outcome]:
+    check(principal, Permission.touchpoint_write)
+    if len(items) > MAX_BATCH_ITEMS:
+        raise too_many_items(len(items))
+    return await _Recording(session, principal, items, batch).run()
+
+
+async def record_touchpoints(
+    *, session: AsyncSession, principal: Principal, items: Sequence[Mapping[str, Any]]
+) -> list[ItemResult]:
+    """Validate and store a batch of raw items as posted; one result per item, in order.
+
+    Refused items carry a problem naming each offending field as `items[i].…`. Only flushes: the
+    caller's unit of work commits.
+    """
+    outcomes = await record_outcomes(session=session, principal=principal, items=items, batch=True)
+    return [item_result(index, outcome) for index, outcome in enumerate(outcomes)]
+
+
+async def record_touchpoint(
+    *, session: AsyncSession, principal: Principal, item: Mapping[str, Any]
+) -> RecordedTouchpoint:
+    """Store one raw item; raise its ProblemError when refused (409 for a conflicting repeat)."""
+    from service.touchpoints.reading import load_touchpoint
+
+    (outcome,) = await record_outcomes(session=session, principal=principal, items=[item], batch=False)
+    if outcome.problem is not None:
+        raise outcome.problem
+    assert outcome.id is not None and outcome.status != "rejected"
+    touchpoint = await load_touchpoint(session=session, principal=principal, touchpoint_id=outcome.id)
+    return RecordedTouchpoint(status=outcome.status, touchpoint=touchpoint)

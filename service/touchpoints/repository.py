@@ -1,0 +1,215 @@
+"""Set-based statements for recording touchpoints, on the session's own asyncpg connection.
+
+Every statement takes the organisation as its first parameter and filters on it, so nothing here can
+see or write another tenant's rows. Batches are written with a handful of statements whatever their
+size: one to find references, one to find earlier copies, one to insert rows and links together.
+"""
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection behind the session, inside the session's transaction."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    if not driver.is_in_transaction():
+        # SQLAlchemy begins its transaction lazily; make it begin before we write around it.
+        await session.execute(text("SELECT 1"))
+    return driver
+
+
+@dataclass(slots=True)
+class ServiceRef:
+    timezone: str
+    shift_pattern: dict[str, Any] | None
+
+
+@dataclass(slots=True)
+class References:
+    """The referenced rows that exist in the organisation."""
+
+    services: dict[uuid.UUID, ServiceRef] = field(default_factory=dict)
+    staff: set[uuid.UUID] = field(default_factory=set)
+    people: set[uuid.UUID] = field(default_factory=set)
+    # innovation id → the services it is in scope of
+    innovations: dict[uuid.UUID, frozenset[uuid.UUID]] = field(default_factory=dict)
+    # touchpoint id → its kind (for the incident a review follows)
+    touchpoints: dict[uuid.UUID, str] = field(default_factory=dict)
+
+
+_REFERENCES_SQL = """
+SELECT 's' AS ref, s.id, s.timezone AS tz, s.shift_pattern::text AS pattern, NULL::uuid[] AS scope
+  FROM service s WHERE s.organisation_id = $1 AND s.id = ANY($2::uuid[])
+UNION ALL
+SELECT 'm', m.id, NULL, NULL, NULL
+  FROM staff_member m WHERE m.organisation_id = $1 AND m.id = ANY($3::uuid[])
+UNION ALL
+SELECT 'p', p.id, NULL, NULL, NULL
+  FROM person_ref p WHERE p.organisation_id = $1 AND p.id = ANY($4::uuid[])
+UNION ALL
+SELECT 'i', i.id, NULL, NULL,
+       ARRAY(SELECT x.service_id FROM innovation_service x
+              WHERE x.organisation_id = i.organisation_id AND x.innovation_id = i.id)
+  FROM innovation i WHERE i.organisation_id = $1 AND i.id = ANY($5::uuid[])
+UNION ALL
+SELECT 't', t.id, t.kind, NULL, NULL
+  FROM touchpoint t WHERE t.organisation_id = $1 AND t.id = ANY($6::uuid[])
+"""
+
+
+async def find_references(
+    conn: asyncpg.Connection,
+    organisation_id: uuid.UUID,
+    *,
+    service_ids: set[uuid.UUID],
+    staff_ids: set[uuid.UUID],
+    person_ids: set[uuid.UUID],
+    innovation_ids: set[uuid.UUID],
+    touchpoint_ids: set[uuid.UUID],
+) -> References:
+    rows = await conn.fetch(
+        _REFERENCES_SQL,
+        organisation_id,
+        list(service_ids),
+        list(staff_ids),
+        list(person_ids),
+        list(innovation_ids),
+        list(touchpoint_ids),
+    )
+    refs = References()
+    for ref, ref_id, tz, pattern, scope in rows:
+        if ref == "s":
+            refs.services[ref_id] = ServiceRef(tz, json.loads(pattern) if pattern else None)
+        elif ref == "m":
+            refs.staff.add(ref_id)
+        elif ref == "p":
+            refs.people.add(ref_id)
+        elif ref == "i":
+            refs.innovations[ref_id] = frozenset(scope or ())
+        else:
+            refs.touchpoints[ref_id] = tz
+    return refs
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    id: uuid.UUID
+    content_hash: str
+
+
+async def find_by_source_keys(
+    conn: asyncpg.Connection,
+    organisation_id: uuid.UUID,
+    source_systems: Sequence[str],
+    external_ids: Sequence[str],
+) -> dict[tuple[str, str], StoredKey]:
+    """Stored touchpoints with these (source_system, external_id) pairs."""
+    if not source_systems:
+        return {}
+    rows = await conn.fetch(
+        """
+        SELECT t.source_system, t.external_id, t.id, t.content_hash
+          FROM unnest($2::text[], $3::text[]) AS k(source_system, external_id)
+          JOIN touchpoint t
+            ON t.organisation_id = $1
+           AND t.source_system = k.source_system AND t.external_id = k.external_id
+        """,
+        organisation_id,
+        source_systems,
+        external_ids,
+    )
+    return {(r[0], r[1]): StoredKey(r[2], r[3]) for r in rows}
+
+
+# Column order of the unnest() in INSERT_SQL; the writer passes one array per name, in this order.
+ROW_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("id", "uuid"),
+    ("kind", "text"),
+    ("system", "text"),
+    ("service_id", "uuid"),
+    ("occurred_at", "timestamptz"),
+    ("shift", "text"),
+    ("weekend", "bool"),
+    ("recorded_by_id", "uuid"),
+    ("subject_staff_id", "uuid"),
+    ("person_ref_id", "uuid"),
+    ("source_system", "text"),
+    ("external_id", "text"),
+    ("text", "text"),
+    ("facts", "text"),
+    ("content_hash", "text"),
+    ("engagement_quality", "int2"),
+    ("score", "int2"),
+    ("score_percent", "float8"),
+    ("explains_why", "bool"),
+    ("passed", "bool"),
+    ("severity", "text"),
+    ("restrictive_intervention", "bool"),
+    ("incident_id", "uuid"),
+    ("learning_captured", "bool"),
+    ("follow_up_observation_planned", "bool"),
+    ("buddy_id", "uuid"),
+)
+# Facts copied into typed columns, in ROW_COLUMNS order.
+TYPED_FACTS: tuple[str, ...] = tuple(name for name, _ in ROW_COLUMNS[15:])
+
+_ARG0 = 6  # $1 organisation, $2 recorded_at, $3 recorded_by_sub, $4/$5 link arrays
+
+# Built from the constant column list only; values are bound parameters.
+INSERT_SQL = f"""
+WITH inserted AS (
+  INSERT INTO touchpoint (
+    organisation_id, recorded_at, recorded_by_sub, revision,
+    {", ".join(name for name, _ in ROW_COLUMNS)}
+  )
+  SELECT $1, $2, $3, 1,
+    {", ".join(f"r.{name}::jsonb" if name == "facts" else f"r.{name}" for name, _ in ROW_COLUMNS)}
+  FROM unnest({", ".join(f"${i + _ARG0}::{sql_type}[]" for i, (_, sql_type) in enumerate(ROW_COLUMNS))})
+    AS r({", ".join(name for name, _ in ROW_COLUMNS)})
+  ON CONFLICT (organisation_id, source_system, external_id) DO NOTHING
+  RETURNING id
+), linked AS (
+  INSERT INTO touchpoint_innovation (organisation_id, touchpoint_id, innovation_id)
+  SELECT $1, l.touchpoint_id, l.innovation_id
+    FROM unnest($4::uuid[], $5::uuid[]) AS l(touchpoint_id, innovation_id)
+    JOIN inserted ON inserted.id = l.touchpoint_id
+)
+SELECT id FROM inserted
+"""  # noqa: S608
+
+
+async def insert_touchpoints(
+    conn: asyncpg.Connection,
+    organisation_id: uuid.UUID,
+    *,
+    recorded_at: datetime,
+    recorded_by_sub: str,
+    columns: Sequence[Sequence[Any]],
+    link_touchpoint_ids: Sequence[uuid.UUID],
+    link_innovation_ids: Sequence[uuid.UUID],
+) -> set[uuid.UUID]:
+    """Insert rows (one array per ROW_COLUMNS entry) and their links; return the ids inserted.
+
+    A row whose (source_system, external_id) is already stored, by an earlier request or a
+    concurrent one, is skipped rather than failing the statement.
+    """
+    rows = await conn.fetch(
+        INSERT_SQL,
+        organisation_id,
+        recorded_at,
+        recorded_by_sub,
+        link_touchpoint_ids,
+        link_innovation_ids,
+        *columns,
+    )
+    return {r[0] for r in rows}
