@@ -6,6 +6,7 @@ from service.audit.router import router as access_log_router
 from service.auth.router import router as integration_clients_router
 from service.auth.token_router import router as token_router
 from service.auth.well_known import router as well_known_router
+from service.innovations.router import router as innovations_router
 from service.organisations.router import grants_router, organisations_router, relationships_router
 from service.people.router import router as people_router
 from service.services.router import router as services_router
@@ -20,6 +21,7 @@ def include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(services_router, prefix="/v1")
     app.include_router(staff_router, prefix="/v1")
     app.include_router(people_router, prefix="/v1")
+    app.include_router(innovations_router, prefix="/v1")
     app.include_router(touchpoints_router, prefix="/v1")
     app.include_router(organisations_router, prefix="/v1")
     app.include_router(relationships_router, prefix="/v1")

@@ -27,6 +27,13 @@ DEFAULT_EMBEDDING_PLAN: dict[str, int] = {
 }
 
 
+def effective_embedding_plan(stored: dict[str, Any] | None) -> dict[str, int]:
+    """The plan with a default for every delivery system the stored plan does not name."""
+    return {
+        system: int((stored or {}).get(system, default)) for system, default in DEFAULT_EMBEDDING_PLAN.items()
+    }
+
+
 class Innovation(SQLModel, table=True):
     __tablename__ = "innovation"
     __table_args__ = (
