@@ -1,7 +1,9 @@
 """Per-request DataLoaders: one batched query per relation per tick, whatever the nesting.
 
 Each batch opens a session of its own from the factory, so loaders resolving side by side never
-share an `AsyncSession`. Every query is scoped to the caller's organisation in its statement.
+share an `AsyncSession`. Rows are read through the owning area's repository statements
+(`readable(principal)`), which carry the tenant and service scoping; answers are shaped as that
+area's public schemas, with the area's own redaction rules.
 """
 
 import uuid
@@ -14,11 +16,29 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
 
+from service.audit.service import record_access
 from service.auth.principal import Principal
+from service.database import unit_of_work
 from service.organisations.models import Organisation
+from service.people import repository as people_repository
+from service.people.models import PersonRef
+from service.people.schemas import PersonRefPublic
+from service.reference.rules import visible_service_ids
+from service.services import repository as services_repository
+from service.services.models import Service
+from service.services.schemas import ServicePublic
+from service.staff import repository as staff_repository
+from service.staff.models import StaffMember
+from service.staff.schemas import StaffMemberPublic
+from service.staff.service import may_read_identity
+from service.vocabulary import StaffRole
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+def _in_order(keys: Sequence[uuid.UUID], found: dict[uuid.UUID, V]) -> list[V | None]:
+    return [found.get(k) for k in keys]
 
 
 class Loaders:
@@ -28,8 +48,23 @@ class Loaders:
         self._factory = session_factory
         self._principal = principal
 
-    def _batched(self, load: Callable[[AsyncSession, list[K]], Awaitable[Sequence[V]]]) -> DataLoader[K, V]:
+    @property
+    def principal(self) -> Principal:
+        if self._principal is None:
+            from service.errors import Unauthenticated
+
+            raise Unauthenticated()
+        return self._principal
+
+    def _batched(
+        self, load: Callable[[AsyncSession, list[K]], Awaitable[Sequence[V]]], *, commit: bool = False
+    ) -> DataLoader[K, V]:
+        """A loader whose batches run in a session of their own (committed when they log access)."""
+
         async def batch(keys: list[K]) -> Sequence[V]:
+            if commit:
+                async with unit_of_work(self._factory) as session:
+                    return await load(session, keys)
             async with self._factory() as session:
                 return await load(session, keys)
 
@@ -39,7 +74,77 @@ class Loaders:
     def organisation(self) -> DataLoader[uuid.UUID, Organisation | None]:
         async def load(session: AsyncSession, ids: list[uuid.UUID]) -> list[Organisation | None]:
             rows = (await session.scalars(select(Organisation).where(col(Organisation.id).in_(ids)))).all()
-            by_id = {row.id: row for row in rows}
-            return [by_id.get(i) for i in ids]
+            return _in_order(ids, {row.id: row for row in rows})
+
+        return self._batched(load)
+
+    @cached_property
+    def service(self) -> DataLoader[uuid.UUID, ServicePublic | None]:
+        async def load(session: AsyncSession, ids: list[uuid.UUID]) -> list[ServicePublic | None]:
+            stmt = services_repository.readable(self.principal).where(col(Service.id).in_(ids))
+            rows = (await session.scalars(stmt)).all()
+            return _in_order(ids, {row.id: ServicePublic.model_validate(row) for row in rows})
+
+        return self._batched(load)
+
+    @cached_property
+    def staff_member(self) -> DataLoader[uuid.UUID, StaffMemberPublic | None]:
+        async def load(session: AsyncSession, ids: list[uuid.UUID]) -> list[StaffMemberPublic | None]:
+            principal = self.principal
+            stmt = staff_repository.readable(principal).where(col(StaffMember.id).in_(ids))
+            rows = (await session.scalars(stmt)).all()
+            services = await staff_repository.links.load(
+                session, principal.require_organisation(), [r.id for r in rows]
+            )
+            identity = may_read_identity(principal)
+            if rows and identity:
+                # As the staff service does: a read that may return identity is logged.
+                record_access(
+                    session,
+                    principal=principal,
+                    action="staff_member.read",
+                    resource_type="staff_member",
+                    record_ids=[r.id for r in rows],
+                )
+            found = {
+                r.id: StaffMemberPublic(
+                    id=r.id,
+                    role=StaffRole(r.role),
+                    service_ids=visible_service_ids(principal, services[r.id]),
+                    started_on=r.started_on,
+                    left_on=r.left_on,
+                    display_name=r.display_name if identity else None,
+                    source_system=r.source_system,
+                    external_ref=r.external_ref if identity else None,
+                    created_at=r.created_at,
+                    updated_at=r.updated_at,
+                )
+                for r in rows
+            }
+            return _in_order(ids, found)
+
+        return self._batched(load, commit=True)
+
+    @cached_property
+    def person_ref(self) -> DataLoader[uuid.UUID, PersonRefPublic | None]:
+        async def load(session: AsyncSession, ids: list[uuid.UUID]) -> list[PersonRefPublic | None]:
+            principal = self.principal
+            stmt = people_repository.readable(principal).where(col(PersonRef.id).in_(ids))
+            rows = (await session.scalars(stmt)).all()
+            services = await people_repository.links.load(
+                session, principal.require_organisation(), [r.id for r in rows]
+            )
+            found = {
+                r.id: PersonRefPublic(
+                    id=r.id,
+                    external_ref=r.external_ref,
+                    source_system=r.source_system,
+                    service_ids=visible_service_ids(principal, services[r.id]),
+                    created_at=r.created_at,
+                    updated_at=r.updated_at,
+                )
+                for r in rows
+            }
+            return _in_order(ids, found)
 
         return self._batched(load)

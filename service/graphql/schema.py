@@ -1,16 +1,28 @@
 """The GraphQL schema: every area's queries and mutations over the REST service functions."""
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
 
-from service.graphql.errors import error_extensions
+from service.graphql.errors import error_extensions, is_unexpected
 from service.graphql.limits import limit_extensions
+from service.graphql.reference.people import PeopleQuery
 from service.graphql.reference.services import ServiceQuery
+from service.graphql.reference.staff import StaffQuery
 from service.graphql.viewer import ViewerQuery
 
 
 @strawberry.type
-class Query(ViewerQuery, ServiceQuery):
+class Query(ViewerQuery, ServiceQuery, StaffQuery, PeopleQuery):
     pass
 
 
-schema = strawberry.Schema(query=Query, extensions=[*limit_extensions(), *error_extensions()])
+class IngrainSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Refusals and invalid input are answers, not faults: only unexpected errors are logged.
+        super().process_errors([e for e in errors if is_unexpected(e)], execution_context)
+
+
+schema = IngrainSchema(query=Query, extensions=[*limit_extensions(), *error_extensions()])
