@@ -1,6 +1,7 @@
 """Staff and people through GraphQL: REST's pages and filters; identity only by permission."""
 
 from datetime import date
+from typing import Any
 
 import httpx
 
@@ -26,11 +27,12 @@ async def test_staff_pages_match_rest(client: httpx.AsyncClient, tokens: TokenFa
     await factories.staff_member(session, org, [home], left_on=date(2025, 6, 30))
     headers = tokens.headers("registered_manager", org.id)
 
-    for params, variables in [
+    cases: list[tuple[dict[str, Any], dict[str, Any]]] = [
         ({"limit": 2}, {"first": 2}),
         ({"limit": 10, "service_id": str(home.id)}, {"first": 10, "serviceId": str(home.id)}),
         ({"limit": 10, "include_leavers": "true"}, {"first": 10, "leavers": True}),
-    ]:
+    ]
+    for params, variables in cases:
         rest = (await client.get("/v1/staff", params=params, headers=headers)).json()
         data = await graphql_data(client, STAFF, headers, variables)
         nodes = [e["node"] for e in data["staff"]["edges"]]
