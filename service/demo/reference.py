@@ -1,0 +1,164 @@
+"""The demo's organisations and reference data, written as a provider's own admin would."""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from service.auth.principal import Principal
+from service.demo import cast
+from service.demo.plan import DemoPlan
+from service.innovations.models import Innovation, InnovationService
+from service.organisations.models import AccessGrant, CommissioningRelationship, Organisation
+from service.people.schemas import PersonRefCreate
+from service.people.service import create_person_ref
+from service.services.schemas import ServiceCreate
+from service.services.service import create_service
+from service.staff.schemas import StaffMemberCreate
+from service.staff.service import create_staff_member
+from service.vocabulary import OrganisationKind, Role
+
+LOADER_SUB = "ingrain-demo-loader"
+# The inspection grant runs a quarter either side of the day the demo is loaded.
+GRANT_DAYS = 90
+
+
+@dataclass
+class DemoIds:
+    provider_id: uuid.UUID
+    commissioner_id: uuid.UUID
+    regulator_id: uuid.UUID
+    services: dict[str, uuid.UUID] = field(default_factory=dict)
+    staff: dict[str, uuid.UUID] = field(default_factory=dict)
+    people: dict[str, uuid.UUID] = field(default_factory=dict)
+    innovations: dict[str, uuid.UUID] = field(default_factory=dict)
+
+
+def provider_principal(provider_id: uuid.UUID) -> Principal:
+    """The provider's admin and quality lead at once: they set up services, staff and innovations."""
+    return Principal(
+        sub=LOADER_SUB,
+        organisation_id=provider_id,
+        roles=frozenset({Role.provider_admin, Role.quality_lead}),
+    )
+
+
+async def find_provider(session: AsyncSession, name: str) -> Organisation | None:
+    stmt = select(Organisation).where(
+        col(Organisation.kind) == OrganisationKind.provider.value, col(Organisation.name) == name
+    )
+    return (await session.scalars(stmt.limit(1))).first()
+
+
+async def _organisation(session: AsyncSession, name: str, kind: OrganisationKind) -> Organisation:
+    """The commissioner and regulator are shared by every demo provider loaded into one database."""
+    stmt = select(Organisation).where(col(Organisation.kind) == kind.value, col(Organisation.name) == name)
+    existing = (await session.scalars(stmt.limit(1))).first()
+    if existing is not None:
+        return existing
+    row = Organisation(name=name, kind=kind.value)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def write_organisations(session: AsyncSession, plan: DemoPlan, provider_name: str) -> DemoIds:
+    provider = Organisation(name=provider_name, kind=OrganisationKind.provider.value)
+    session.add(provider)
+    await session.flush()
+    commissioner = await _organisation(session, plan.commissioner_name, OrganisationKind.commissioner)
+    regulator = await _organisation(session, plan.regulator_name, OrganisationKind.regulator)
+    session.add(
+        CommissioningRelationship(
+            commissioner_id=commissioner.id,
+            provider_id=provider.id,
+            starts_on=plan.anchor - timedelta(days=3 * 365),
+        )
+    )
+    session.add(
+        AccessGrant(
+            organisation_id=provider.id,
+            regulator_id=regulator.id,
+            starts_on=plan.anchor - timedelta(days=GRANT_DAYS),
+            ends_on=plan.anchor + timedelta(days=GRANT_DAYS),
+            created_by=LOADER_SUB,
+        )
+    )
+    await session.flush()
+    return DemoIds(provider_id=provider.id, commissioner_id=commissioner.id, regulator_id=regulator.id)
+
+
+async def write_reference_data(session: AsyncSession, plan: DemoPlan, ids: DemoIds) -> None:
+    """Services, staff and people through the same service functions the API calls."""
+    principal = provider_principal(ids.provider_id)
+    source = cast.CARE_RECORDS_SOURCE
+    for service in plan.services:
+        created_service = await create_service(
+            session=session,
+            principal=principal,
+            data=ServiceCreate(
+                name=service.name,
+                cqc_location_id=service.cqc_location_id,
+                source_system=source,
+                external_ref=service.external_ref,
+            ),
+        )
+        ids.services[service.key] = created_service.id
+    for member in plan.staff:
+        created_member = await create_staff_member(
+            session=session,
+            principal=principal,
+            data=StaffMemberCreate(
+                role=member.role,
+                service_ids=[ids.services[member.service_key]],
+                started_on=member.started_on,
+                left_on=member.left_on,
+                display_name=member.display_name,
+                source_system=source,
+                external_ref=member.external_ref,
+            ),
+        )
+        ids.staff[member.external_ref] = created_member.id
+    for service in plan.services:
+        for ref in service.person_refs:
+            person = await create_person_ref(
+                session=session,
+                principal=principal,
+                data=PersonRefCreate(
+                    external_ref=ref, source_system=source, service_ids=[ids.services[service.key]]
+                ),
+            )
+            ids.people[ref] = person.id
+    await _write_innovations(session, plan, ids)
+
+
+async def _write_innovations(session: AsyncSession, plan: DemoPlan, ids: DemoIds) -> None:
+    org = ids.provider_id
+    for innovation in plan.innovations:
+        innovation_row = Innovation(
+            organisation_id=org,
+            name=innovation.name,
+            summary=innovation.summary,
+            why=innovation.why,
+            started_on=innovation.started_on,
+            phase=innovation.phase.value,
+            embedding_plan=dict(innovation.embedding_plan),
+            source_system=cast.PROVIDER_HUB_SOURCE,
+            external_ref=innovation.external_ref,
+        )
+        session.add(innovation_row)
+        ids.innovations[innovation.key] = innovation_row.id
+    await session.flush()
+    for innovation in plan.innovations:
+        for key in innovation.service_keys:
+            session.add(
+                InnovationService(
+                    organisation_id=org,
+                    innovation_id=ids.innovations[innovation.key],
+                    service_id=ids.services[key],
+                )
+            )
+    await session.flush()
