@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import cached_property
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
@@ -19,6 +19,9 @@ from strawberry.dataloader import DataLoader
 from service.audit.service import record_access
 from service.auth.principal import Principal
 from service.database import unit_of_work
+from service.innovations import repository as innovations_repository
+from service.innovations.models import Innovation, effective_embedding_plan
+from service.innovations.schemas import EmbeddingPlan, InnovationPublic
 from service.organisations.models import Organisation
 from service.people import repository as people_repository
 from service.people.models import PersonRef
@@ -31,7 +34,7 @@ from service.staff import repository as staff_repository
 from service.staff.models import StaffMember
 from service.staff.schemas import StaffMemberPublic
 from service.staff.service import may_read_identity
-from service.vocabulary import StaffRole
+from service.vocabulary import Phase, StaffRole
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -146,5 +149,56 @@ class Loaders:
                 for r in rows
             }
             return _in_order(ids, found)
+
+        return self._batched(load)
+
+    async def _innovations(self, session: AsyncSession, stmt: Select[Innovation]) -> list[InnovationPublic]:
+        """Innovations of a statement over `readable(principal)`, with their services, oldest first."""
+        principal = self.principal
+        rows = (await session.scalars(stmt.order_by(col(Innovation.created_at), col(Innovation.id)))).all()
+        services = await innovations_repository.links.load(
+            session, principal.require_organisation(), [r.id for r in rows]
+        )
+        return [
+            InnovationPublic(
+                id=r.id,
+                name=r.name,
+                summary=r.summary,
+                why=r.why,
+                started_on=r.started_on,
+                service_ids=visible_service_ids(principal, services[r.id]),
+                phase=Phase(r.phase),
+                embedding_plan=EmbeddingPlan.model_validate(effective_embedding_plan(r.embedding_plan)),
+                source_system=r.source_system,
+                external_ref=r.external_ref,
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+            )
+            for r in rows
+        ]
+
+    @cached_property
+    def innovation(self) -> DataLoader[uuid.UUID, InnovationPublic | None]:
+        async def load(session: AsyncSession, ids: list[uuid.UUID]) -> list[InnovationPublic | None]:
+            stmt = innovations_repository.readable(self.principal).where(col(Innovation.id).in_(ids))
+            found = await self._innovations(session, stmt)
+            return _in_order(ids, {i.id: i for i in found})
+
+        return self._batched(load)
+
+    @cached_property
+    def innovations_of_service(self) -> DataLoader[uuid.UUID, list[InnovationPublic]]:
+        """The innovations in scope at each service, oldest first."""
+
+        async def load(session: AsyncSession, service_ids: list[uuid.UUID]) -> list[list[InnovationPublic]]:
+            principal = self.principal
+            stmt = innovations_repository.readable(principal).where(
+                innovations_repository.links.linked_to_any(
+                    col(Innovation.organisation_id), col(Innovation.id), service_ids
+                )
+            )
+            found = await self._innovations(session, stmt)
+            # The caller's view of each innovation's services is what places it under a service.
+            return [[i for i in found if service_id in i.service_ids] for service_id in service_ids]
 
         return self._batched(load)

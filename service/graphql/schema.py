@@ -6,6 +6,7 @@ from strawberry.types import ExecutionContext
 
 from service.graphql.errors import error_extensions, is_unexpected
 from service.graphql.limits import limit_extensions
+from service.graphql.reference.innovations import InnovationMutation, InnovationQuery
 from service.graphql.reference.people import PeopleQuery
 from service.graphql.reference.services import ServiceQuery
 from service.graphql.reference.staff import StaffQuery
@@ -13,7 +14,12 @@ from service.graphql.viewer import ViewerQuery
 
 
 @strawberry.type
-class Query(ViewerQuery, ServiceQuery, StaffQuery, PeopleQuery):
+class Query(ViewerQuery, ServiceQuery, StaffQuery, PeopleQuery, InnovationQuery):
+    pass
+
+
+@strawberry.type
+class Mutation(InnovationMutation):
     pass
 
 
@@ -25,4 +31,4 @@ class IngrainSchema(strawberry.Schema):
         super().process_errors([e for e in errors if is_unexpected(e)], execution_context)
 
 
-schema = IngrainSchema(query=Query, extensions=[*limit_extensions(), *error_extensions()])
+schema = IngrainSchema(query=Query, mutation=Mutation, extensions=[*limit_extensions(), *error_extensions()])

@@ -2,15 +2,22 @@
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from service.graphql.connections import After, Connection, First, connection, page_limit, time_id_cursor
 from service.graphql.context import GraphQLInfo
+from service.graphql.enums import Phase
 from service.graphql.permissions import policy
 from service.policy import Permission
 from service.services import service as rules
 from service.services.schemas import ServiceFilter, ServicePublic
+
+if TYPE_CHECKING:
+    from service.graphql.reference.innovations import Innovation
+
+InnovationType = Annotated["Innovation", strawberry.lazy("service.graphql.reference.innovations")]
 
 
 @strawberry.type(description="Local start times (HH:MM) of the three shifts; each runs until the next.")
@@ -31,6 +38,17 @@ class Service:
     external_ref: str | None
     created_at: datetime
     updated_at: datetime
+
+    @strawberry.field(description="Innovations in scope at this service, oldest first.")
+    async def innovations(
+        self, info: GraphQLInfo, first: First = 50, after: After = None, phase: Phase | None = None
+    ) -> Connection[InnovationType]:
+        from service.graphql.reference.innovations import innovation_page
+
+        innovations = await info.context.loaders.innovations_of_service.load(self.id)
+        if phase is not None:
+            innovations = [i for i in innovations if i.phase == phase]
+        return innovation_page(innovations, first=first, after=after, scope_service_id=self.id)
 
     @classmethod
     def from_public(cls, public: ServicePublic) -> "Service":
