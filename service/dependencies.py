@@ -8,6 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.principal import Principal
+from service.auth.resolution import resolve_with_factory
 from service.errors import Unauthenticated
 from service.policy import Permission, check, mark_policy
 from service.settings import Settings
@@ -47,6 +48,8 @@ async def get_principal(
         return cached
     verifier = request.app.state.token_verifier
     principal: Principal = await verifier.verify(credentials.credentials)
+    # User accounts and integration clients in the database have the last word (revocation, roles).
+    principal = await resolve_with_factory(request.app.state.session_factory, principal)
     request.state.principal = principal
     return principal
 

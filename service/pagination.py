@@ -2,6 +2,8 @@
 
 import base64
 import json
+import uuid
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -45,3 +47,17 @@ LimitParam = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per pa
 CursorParam = Annotated[
     str | None, Query(description="`next_cursor` of the previous page; omit for the first page.")
 ]
+
+
+def decode_time_id_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """A cursor over lists ordered by (a timestamp, id), as `encode_cursor([at, id])` made it."""
+    values = decode_cursor(cursor, arity=2)
+    if values is None:
+        return None
+    try:
+        return datetime.fromisoformat(str(values[0])), uuid.UUID(str(values[1]))
+    except ValueError:
+        raise InvalidInput(
+            "cursor: not a cursor this list returned",
+            errors=[{"field": "cursor", "rule": "cursor_invalid", "message": "not a cursor from this list"}],
+        ) from None

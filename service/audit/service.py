@@ -7,7 +7,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.context import current_origin
 from service.audit.models import AccessLogEntry
+from service.audit.repository import AccessLogFilter, list_entries
+from service.audit.schemas import AccessLogEntryPublic
 from service.auth.principal import Principal
+from service.errors import InvalidInput
+from service.pagination import Page, decode_cursor, encode_cursor
 
 # Beyond this many ids an entry keeps the count only, so a bulk read does not write a huge row.
 MAX_IDS_PER_ENTRY = 1000
@@ -42,3 +46,50 @@ def record_access(
     )
     session.add(entry)
     return entry
+
+
+async def list_access_log(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    filters: AccessLogFilter,
+    cursor: str | None,
+    limit: int,
+) -> Page[AccessLogEntryPublic]:
+    """The caller's organisation's access log, newest first, one page at a time."""
+    after = decode_cursor(cursor, arity=1)
+    before_id = after[0] if after else None
+    if before_id is not None and (isinstance(before_id, bool) or not isinstance(before_id, int)):
+        raise InvalidInput(
+            "cursor: not a cursor this list returned",
+            errors=[{"field": "cursor", "rule": "cursor_invalid", "message": "not a cursor from this list"}],
+        )
+    rows = await list_entries(
+        session,
+        organisation_id=principal.require_organisation(),
+        filters=filters,
+        before_id=before_id,
+        limit=limit,
+    )
+    page = rows[:limit]
+    items = [
+        AccessLogEntryPublic(
+            id=row.id or 0,
+            at=row.at,
+            sub=row.sub,
+            roles=[r for r in row.roles.split(",") if r],
+            actor_organisation_id=row.actor_organisation_id,
+            client_id=row.client_id,
+            action=row.action,
+            resource_type=row.resource_type,
+            record_ids=row.record_ids,
+            record_count=row.record_count,
+            method=row.method,
+            path=row.path,
+            ip=row.ip,
+            request_id=row.request_id,
+        )
+        for row in page
+    ]
+    next_cursor = encode_cursor([page[-1].id]) if len(rows) > limit and page else None
+    return Page[AccessLogEntryPublic](items=items, next_cursor=next_cursor)

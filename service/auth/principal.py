@@ -20,6 +20,8 @@ class Principal:
     token_id: str | None = field(default=None, compare=False)
     # Which trusted signer vouched for the token (see service.auth.verifier.Signer).
     signer: str = field(default="", compare=False)
+    # `iat` of the token, for checks against later events (an integration client's secret rotation).
+    issued_at: int | None = field(default=None, compare=False)
     # Set when the caller's roles and services come from its user account rather than the token.
     account_id: uuid.UUID | None = field(default=None, compare=False)
 
@@ -42,4 +44,9 @@ class Principal:
         return self.organisation_id
 
     def may_see_service(self, service_id: uuid.UUID) -> bool:
+        """False for a service outside the caller's `services`: treat it as not found (404).
+
+        Queries should not fetch such rows in the first place: build their conditions with
+        `service.scoping.service_condition(principal, Table.service_id)`.
+        """
         return self.service_ids is None or service_id in self.service_ids

@@ -94,6 +94,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         source_system=claims.get("source_system"),
         issuer=str(claims.get("iss", "")),
         token_id=claims.get("jti"),
+        issued_at=claims["iat"] if isinstance(claims.get("iat"), int) else None,
     )
 
 
