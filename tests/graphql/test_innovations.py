@@ -11,7 +11,9 @@ from tests.graphql.helpers import error_codes, graphql, graphql_data
 from tests.tokens import TokenFactory
 
 INNOVATION_FIELDS = """id name summary why startedOn serviceIds phase sourceSystem externalRef
-  embeddingPlan { careRecords teamCommunication supervision qualityAssurance workforce incidentLearning staffVoice }"""
+  embeddingPlan {
+    careRecords teamCommunication supervision qualityAssurance workforce incidentLearning staffVoice
+  }"""
 
 CREATE = (
     """mutation ($input: InnovationCreateInput!) {
