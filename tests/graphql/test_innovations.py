@@ -107,7 +107,7 @@ async def test_invalid_input_comes_back_typed_with_the_rest_messages(
     headers = tokens.headers("quality_lead", org.id)
     other = await factories.organisation(session)
     theirs = await factories.care_service(session, other)
-    cases = [
+    cases: list[dict[str, Any]] = [
         {"name": "  ", "why": "x", "startedOn": "2026-01-05", "serviceIds": []},
         {"name": "A", "why": "x", "startedOn": "2026-01-05", "serviceIds": [str(theirs.id)]},
         {
