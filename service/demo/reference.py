@@ -11,7 +11,8 @@ from sqlmodel import col
 from service.auth.principal import Principal
 from service.demo import cast
 from service.demo.plan import DemoPlan
-from service.innovations.models import Innovation, InnovationService
+from service.innovations.schemas import EmbeddingPlanInput, InnovationCreate
+from service.innovations.service import create_innovation
 from service.organisations.models import AccessGrant, CommissioningRelationship, Organisation
 from service.people.schemas import PersonRefCreate
 from service.people.service import create_person_ref
@@ -136,29 +137,21 @@ async def write_reference_data(session: AsyncSession, plan: DemoPlan, ids: DemoI
 
 
 async def _write_innovations(session: AsyncSession, plan: DemoPlan, ids: DemoIds) -> None:
-    org = ids.provider_id
+    principal = provider_principal(ids.provider_id)
     for innovation in plan.innovations:
-        innovation_row = Innovation(
-            organisation_id=org,
-            name=innovation.name,
-            summary=innovation.summary,
-            why=innovation.why,
-            started_on=innovation.started_on,
-            phase=innovation.phase.value,
-            embedding_plan=dict(innovation.embedding_plan),
-            source_system=cast.PROVIDER_HUB_SOURCE,
-            external_ref=innovation.external_ref,
+        created = await create_innovation(
+            session=session,
+            principal=principal,
+            data=InnovationCreate(
+                name=innovation.name,
+                summary=innovation.summary,
+                why=innovation.why,
+                started_on=innovation.started_on,
+                service_ids=[ids.services[key] for key in innovation.service_keys],
+                phase=innovation.phase,
+                embedding_plan=EmbeddingPlanInput(**innovation.embedding_plan),
+                source_system=cast.PROVIDER_HUB_SOURCE,
+                external_ref=innovation.external_ref,
+            ),
         )
-        session.add(innovation_row)
-        ids.innovations[innovation.key] = innovation_row.id
-    await session.flush()
-    for innovation in plan.innovations:
-        for key in innovation.service_keys:
-            session.add(
-                InnovationService(
-                    organisation_id=org,
-                    innovation_id=ids.innovations[innovation.key],
-                    service_id=ids.services[key],
-                )
-            )
-    await session.flush()
+        ids.innovations[innovation.key] = created.id
