@@ -1,0 +1,190 @@
+"""The plain data a status is computed from.
+
+Both ways of reading the database produce these: the rollups (complete months) plus the raw rows of
+the month containing `as_of`, or the raw rows alone (the reference path, also used for `known_at`).
+The indicator, stage and context functions only ever see these values.
+"""
+
+import uuid
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime
+from decimal import Decimal
+
+from service.vocabulary import CORE_SYSTEMS, DeliverySystem, Shift
+
+# How long a review may follow its incident, and how long a new starter has for each step.
+# DOMAIN.md fixes these; the quality lead tunes ratings, not the clock.
+REVIEW_WITHIN_DAYS = 14
+INDUCTION_WITHIN_DAYS = 30
+COMPETENCY_WITHIN_DAYS = 60
+# A core system silent this long counts towards `fading`.
+SILENCE_DAYS = 60
+# NoMAD's general item at or above which a respondent says the innovation is already normal work.
+NORMAL_NOW_HIGH = 7
+
+NOMAD_CONSTRUCTS: dict[str, tuple[str, ...]] = {
+    "coherence": ("c1", "c2", "c3", "c4"),
+    "cognitive_participation": ("cp1", "cp2", "cp3", "cp4"),
+    "collective_action": ("ca1", "ca2", "ca3", "ca4", "ca5", "ca6", "ca7"),
+    "reflexive_monitoring": ("rm1", "rm2", "rm3", "rm4", "rm5"),
+}
+NOMAD_REVERSED_ITEMS = frozenset({"ca2"})
+NOMAD_GENERAL_ITEMS = ("familiar", "normal_now", "normal_future")
+
+SYSTEM_COLUMNS: dict[str, str] = {system.value: f"refs_{system.value}" for system in DeliverySystem}
+CORE_SYSTEM_VALUES: tuple[str, ...] = tuple(s.value for s in CORE_SYSTEMS)
+SHIFTS: tuple[str, ...] = tuple(s.value for s in Shift)
+
+
+@dataclass(slots=True)
+class MonthCounts:
+    """Additive counts for one innovation in one service (or several, summed) over one local month.
+
+    The `refs_*`, quality, survey and review columns count touchpoints that reference the
+    innovation; `supervisions`, `incidents`, `late_incidents` and `restrictive_interventions` count
+    every touchpoint of the service, whatever it references.
+    """
+
+    refs_total: int = 0
+    refs_care_records: int = 0
+    refs_team_communication: int = 0
+    refs_supervision: int = 0
+    refs_quality_assurance: int = 0
+    refs_workforce: int = 0
+    refs_incident_learning: int = 0
+    refs_staff_voice: int = 0
+    referencing_supervisions: int = 0
+    why_assessed: int = 0
+    why_explained: int = 0
+    quality_early_n: int = 0
+    quality_early_sum: int = 0
+    quality_late_n: int = 0
+    quality_late_sum: int = 0
+    quality_night_n: int = 0
+    quality_night_sum: int = 0
+    surveys: int = 0
+    nomad_coherence_n: int = 0
+    nomad_coherence_sum: int = 0
+    nomad_cognitive_participation_n: int = 0
+    nomad_cognitive_participation_sum: int = 0
+    nomad_collective_action_n: int = 0
+    nomad_collective_action_sum: int = 0
+    nomad_reflexive_monitoring_n: int = 0
+    nomad_reflexive_monitoring_sum: int = 0
+    familiar_n: int = 0
+    familiar_sum: Decimal = Decimal(0)
+    normal_now_n: int = 0
+    normal_now_sum: Decimal = Decimal(0)
+    normal_now_high: int = 0
+    normal_future_n: int = 0
+    normal_future_sum: Decimal = Decimal(0)
+    # Incidents of this month with a review tied to the innovation that captured learning within
+    # REVIEW_WITHIN_DAYS; of those, the ones in the month's last REVIEW_WITHIN_DAYS days ("late"),
+    # and of those the ones whose review came before the month ended.
+    incidents_reviewed: int = 0
+    late_incidents_reviewed: int = 0
+    late_incidents_reviewed_in_month: int = 0
+    # Service-wide counts.
+    supervisions: int = 0
+    incidents: int = 0
+    late_incidents: int = 0
+    restrictive_interventions: int = 0
+
+    def add(self, other: "MonthCounts") -> None:
+        for name in COUNT_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def refs_in(self, system: str) -> int:
+        value: int = getattr(self, SYSTEM_COLUMNS[system])
+        return value
+
+    def quality(self, shift: str) -> tuple[int, int]:
+        return getattr(self, f"quality_{shift}_n"), getattr(self, f"quality_{shift}_sum")
+
+    def is_empty(self) -> bool:
+        return all(not getattr(self, name) for name in COUNT_FIELDS)
+
+
+COUNT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(MonthCounts))
+SERVICE_FIELDS: tuple[str, ...] = ("supervisions", "incidents", "late_incidents", "restrictive_interventions")
+INNOVATION_FIELDS: tuple[str, ...] = tuple(n for n in COUNT_FIELDS if n not in SERVICE_FIELDS)
+DECIMAL_FIELDS = frozenset({"familiar_sum", "normal_now_sum", "normal_future_sum"})
+
+
+def summed(items: "list[MonthCounts]") -> MonthCounts:
+    total = MonthCounts()
+    for item in items:
+        total.add(item)
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceInfo:
+    id: uuid.UUID
+    timezone: str
+    operated_shifts: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class StaffTenure:
+    id: uuid.UUID
+    service_ids: frozenset[uuid.UUID]
+    started_on: date
+    left_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Starter:
+    """A staff member who started on or after the innovation's start, with their first steps on it."""
+
+    id: uuid.UUID
+    service_ids: frozenset[uuid.UUID]
+    started_on: date
+    left_on: date | None
+    # The earliest referencing induction or shadowing with them as subject, and its local date.
+    inducted_at: datetime | None
+    inducted_on: date | None
+    # The earliest referencing competency check they passed.
+    competent_at: datetime | None
+    competent_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditScore:
+    touchpoint_id: uuid.UUID
+    service_id: uuid.UUID
+    occurred_at: datetime
+    score_percent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RecentIncident:
+    """An incident in the REVIEW_WITHIN_DAYS before `as_of`, whose review may still be to come."""
+
+    touchpoint_id: uuid.UUID
+    service_id: uuid.UUID
+    occurred_at: datetime
+    # The first review tied to the innovation that captured learning within the allowed days.
+    first_review_at: datetime | None
+
+
+@dataclass(slots=True)
+class StatusInputs:
+    """Everything one innovation's status needs, per service, for the months loaded."""
+
+    innovation_id: uuid.UUID
+    innovation_started_on: date
+    as_of: datetime
+    services: dict[uuid.UUID, ServiceInfo]
+    # (service, local month) → counts. The month containing as_of holds only rows before as_of.
+    months: dict[tuple[uuid.UUID, date], MonthCounts] = field(default_factory=dict)
+    # (service, local month) → {recorder: referencing touchpoints they recorded}.
+    staff_counts: dict[tuple[uuid.UUID, date], dict[uuid.UUID, int]] = field(default_factory=dict)
+    # Service-wide counts of the months before the innovation started (the outcomes baseline).
+    baseline: dict[tuple[uuid.UUID, date], MonthCounts] = field(default_factory=dict)
+    audits: list[AuditScore] = field(default_factory=list)
+    recent_incidents: list[RecentIncident] = field(default_factory=list)
+    staff: list[StaffTenure] = field(default_factory=list)
+    starters: list[Starter] = field(default_factory=list)
+    # Per service: the earliest month before as_of's month with a referencing touchpoint.
+    first_reference_month: dict[uuid.UUID, date] = field(default_factory=dict)

@@ -1,0 +1,449 @@
+"""From plain inputs to a status: indicators per point, the monthly series, drift and the stage.
+
+`evaluate` is pure: it reads a `StatusInputs` (however it was loaded) and returns the same answer
+for the same inputs. It evaluates points lazily and caches them, so a stage that looks back over
+the series only computes the points it needs.
+"""
+
+import bisect
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+from functools import cached_property
+
+from service.status import indicators as ind
+from service.status.context import Drift, Outcomes, StaffVoice, drift, no_drift, outcomes, staff_voice
+from service.status.counts import (
+    CORE_SYSTEM_VALUES,
+    REVIEW_WITHIN_DAYS,
+    SHIFTS,
+    SILENCE_DAYS,
+    AuditScore,
+    MonthCounts,
+    StaffTenure,
+    Starter,
+    StatusInputs,
+)
+from service.status.periods import (
+    Point,
+    add_months,
+    local_date,
+    local_month,
+    months_between,
+    previous_point,
+    series_points,
+)
+from service.status.stage import StageFacts, StageReason, decide_stage, is_past_pilot
+from service.status.thresholds import Thresholds
+from service.status.vocabulary import IndicatorKey, Rag, Stage
+
+# How far back the stage remembers that an innovation was embedding, and how many months
+# `months_in_stage` and the run of green months can count.
+MEMORY_MONTHS = 12
+OK_FOR_GATE = frozenset({Rag.green, Rag.not_applicable})
+MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class PointResult:
+    point: Point
+    indicators: dict[IndicatorKey, ind.IndicatorResult]
+    stage: Stage
+    stage_reasons: list[StageReason]
+    drift: Drift
+    outcomes: Outcomes
+    staff_voice: StaffVoice
+
+
+@dataclass(frozen=True, slots=True)
+class StatusResult:
+    current: PointResult
+    months_in_stage: int
+    history: list[PointResult]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Which points to evaluate and which months of data that needs."""
+
+    timeline: list[Point]
+    first_stage_index: int
+    first_month: date
+    last_month: date
+    baseline_months: list[date]
+
+
+def window_months(window_days: int) -> int:
+    return max(1, round(Fraction(window_days) / Fraction(3652425, 120000)))
+
+
+def plan(tz: str, as_of: datetime, window_days: int, innovation_started_on: date, history: int = 1) -> Plan:
+    """Points for a status (and `history` monthly points), with enough before them for memory."""
+    stage_points = max(history, MEMORY_MONTHS + 1)
+    timeline = series_points(as_of, window_days, tz, stage_points + MEMORY_MONTHS)
+    first_stage_index = len(timeline) - stage_points
+    firsts = [timeline[0].months[0]]
+    firsts += [previous_point(p, window_days, tz).months[0] for p in timeline[first_stage_index:]]
+    start_month = innovation_started_on.replace(day=1)
+    baseline = [add_months(start_month, -k) for k in range(window_months(window_days), 0, -1)]
+    return Plan(timeline, first_stage_index, min(firsts), timeline[-1].month, baseline)
+
+
+class ScopeEvaluator:
+    """The status of one innovation over a set of services, at any point."""
+
+    def __init__(
+        self,
+        inputs: StatusInputs,
+        thresholds: Thresholds,
+        scope: Iterable[uuid.UUID],
+        tz: str,
+        window_days: int,
+        data_from: date = date.min,
+    ) -> None:
+        self.inputs = inputs
+        # Months before this were not loaded: a window reaching into them has no comparison.
+        self.data_from = data_from
+        self.th = thresholds
+        self.scope = frozenset(scope)
+        self.tz = tz
+        self.window_days = window_days
+        self._counts: dict[date, MonthCounts] = {}
+        self._referencing_services: dict[date, frozenset[uuid.UUID]] = {}
+        self._staff: dict[date, dict[uuid.UUID, int]] = {}
+        self._window: dict[Point, MonthCounts] = {}
+        self._indicators: dict[Point, dict[IndicatorKey, ind.IndicatorResult]] = {}
+        self._sum_scope()
+
+    def _sum_scope(self) -> None:
+        referencing: dict[date, set[uuid.UUID]] = {}
+        for (service_id, month), counts in self.inputs.months.items():
+            if service_id not in self.scope:
+                continue
+            self._counts.setdefault(month, MonthCounts()).add(counts)
+            if counts.refs_total:
+                referencing.setdefault(month, set()).add(service_id)
+        self._referencing_services = {m: frozenset(s) for m, s in referencing.items()}
+        for (service_id, month), per_staff in self.inputs.staff_counts.items():
+            if service_id not in self.scope:
+                continue
+            merged = self._staff.setdefault(month, {})
+            for staff_id, n in per_staff.items():
+                merged[staff_id] = merged.get(staff_id, 0) + n
+
+    # -- inputs restricted to the scope ------------------------------------------------------------
+
+    @cached_property
+    def audits(self) -> list[AuditScore]:
+        return sorted(
+            (a for a in self.inputs.audits if a.service_id in self.scope),
+            key=lambda a: (a.occurred_at, a.touchpoint_id),
+        )
+
+    @cached_property
+    def audit_times(self) -> list[datetime]:
+        return [a.occurred_at for a in self.audits]
+
+    @cached_property
+    def staff(self) -> list[StaffTenure]:
+        return [s for s in self.inputs.staff if s.service_ids & self.scope]
+
+    @cached_property
+    def starters(self) -> list[Starter]:
+        started = self.inputs.innovation_started_on
+        return [s for s in self.inputs.starters if s.service_ids & self.scope and s.started_on >= started]
+
+    @cached_property
+    def operated_shifts(self) -> frozenset[str]:
+        shifts: set[str] = set()
+        for service_id in self.scope:
+            info = self.inputs.services.get(service_id)
+            if info is not None:
+                shifts |= info.operated_shifts
+        return frozenset(shifts)
+
+    @cached_property
+    def first_reference_month(self) -> date | None:
+        months = [m for s, m in self.inputs.first_reference_month.items() if s in self.scope]
+        return min(months) if months else None
+
+    @cached_property
+    def turnover_months(self) -> frozenset[date]:
+        months: set[date] = set()
+        for member in self.staff:
+            months.add(member.started_on.replace(day=1))
+            if member.left_on is not None:
+                months.add(member.left_on.replace(day=1))
+        return frozenset(months)
+
+    def counts(self, month: date) -> MonthCounts:
+        return self._counts.get(month) or MonthCounts()
+
+    def window_counts(self, point: Point) -> MonthCounts:
+        cached = self._window.get(point)
+        if cached is None:
+            cached = MonthCounts()
+            for month in point.months:
+                cached.add(self.counts(month))
+            self._window[point] = cached
+        return cached
+
+    def first_and_last_day(self, point: Point) -> tuple[date, date]:
+        return local_date(point.start, self.tz), local_date(point.end - MICROSECOND, self.tz)
+
+    # -- indicators --------------------------------------------------------------------------------
+
+    def indicators(self, point: Point) -> dict[IndicatorKey, ind.IndicatorResult]:
+        cached = self._indicators.get(point)
+        if cached is None:
+            cached = self._compute_indicators(point)
+            self._indicators[point] = cached
+        return cached
+
+    def _compute_indicators(self, point: Point) -> dict[IndicatorKey, ind.IndicatorResult]:
+        th = self.th
+        w = self.window_counts(point)
+        last_three = [add_months(point.month, -k) for k in (2, 1, 0)]
+        started_month = self.inputs.innovation_started_on.replace(day=1)
+        months_referenced = {
+            s: sum(1 for m in last_three if self.counts(m).refs_in(s) > 0) for s in CORE_SYSTEM_VALUES
+        }
+        available = sum(1 for m in last_three if m >= started_month)
+        out = {
+            IndicatorKey.system_visibility: ind.system_visibility(
+                months_referenced, available, th.system_visibility
+            ),
+            IndicatorKey.supervision_reinforcement: ind.supervision_reinforcement(
+                w.referencing_supervisions, w.supervisions, th.supervision_reinforcement
+            ),
+            IndicatorKey.understanding_why: ind.understanding_why(
+                w.why_explained, w.why_assessed, th.understanding_why
+            ),
+            IndicatorKey.shift_consistency: ind.shift_consistency(
+                {s: w.quality(s) for s in SHIFTS}, self.operated_shifts, th.shift_consistency
+            ),
+            IndicatorKey.audit_stability: ind.audit_stability(self.audits_in(point), th.audit_stability),
+            IndicatorKey.incident_learning: self._incident_learning(point, w),
+            IndicatorKey.person_independence: self._person_independence(point),
+            IndicatorKey.turnover_resilience: self._turnover_resilience(point),
+        }
+        return out
+
+    def audits_in(self, point: Point) -> list[AuditScore]:
+        lo = bisect.bisect_left(self.audit_times, point.start)
+        hi = bisect.bisect_left(self.audit_times, point.end)
+        return self.audits[lo:hi]
+
+    def _incident_learning(self, point: Point, w: MonthCounts) -> ind.IndicatorResult:
+        """Settled incidents count by whether they were reviewed in time; recent ones (still inside
+        their review period at the window's end) only once a review has come."""
+        if point.current:
+            horizon = point.end - timedelta(days=REVIEW_WITHIN_DAYS)
+            recent_list = [
+                i
+                for i in self.inputs.recent_incidents
+                if i.service_id in self.scope
+                and point.start <= i.occurred_at < point.end
+                and i.occurred_at > horizon
+            ]
+            recent = len(recent_list)
+            recent_reviewed = sum(1 for i in recent_list if i.first_review_at is not None)
+            recent_in_time = sum(
+                1 for i in recent_list if i.first_review_at is not None and i.first_review_at < point.end
+            )
+        else:
+            last = self.counts(point.month)
+            recent = last.late_incidents
+            recent_reviewed = last.late_incidents_reviewed
+            recent_in_time = last.late_incidents_reviewed_in_month
+        reviewed = w.incidents_reviewed - recent_reviewed + recent_in_time
+        eligible = w.incidents - recent + recent_in_time
+        pending = recent - recent_in_time
+        return ind.incident_learning(reviewed, eligible, w.incidents, pending, self.th.incident_learning)
+
+    def active_staff(self, point: Point) -> set[uuid.UUID]:
+        first_day, last_day = self.first_and_last_day(point)
+        return {
+            s.id
+            for s in self.staff
+            if s.started_on <= last_day and (s.left_on is None or s.left_on >= first_day)
+        }
+
+    def _person_independence(self, point: Point) -> ind.IndicatorResult:
+        per_staff: dict[uuid.UUID, int] = {}
+        for month in point.months:
+            for staff_id, n in self._staff.get(month, {}).items():
+                per_staff[staff_id] = per_staff.get(staff_id, 0) + n
+        attributed = sum(per_staff.values())
+        top = max(per_staff.values(), default=0)
+        active = self.active_staff(point)
+        contributors = sum(1 for staff_id, n in per_staff.items() if n > 0 and staff_id in active)
+        return ind.person_independence(
+            top, attributed, contributors, len(active), self.th.person_independence
+        )
+
+    def _turnover_resilience(self, point: Point) -> ind.IndicatorResult:
+        _, last_day = self.first_and_last_day(point)
+        tally = {"met": 0, "missed": 0, "pending": 0, "excluded": 0}
+        starters = 0
+        for s in self.starters:
+            if s.started_on > last_day:
+                continue
+            starters += 1
+            inducted_on = s.inducted_on if s.inducted_at is not None and s.inducted_at < point.end else None
+            competent_on = (
+                s.competent_on if s.competent_at is not None and s.competent_at < point.end else None
+            )
+            tally[ind.starter_outcome(s.started_on, s.left_on, inducted_on, competent_on, last_day)] += 1
+        eligible = tally["met"] + tally["missed"]
+        return ind.turnover_resilience(
+            tally["met"], eligible, tally["pending"], starters, self.th.turnover_resilience
+        )
+
+    # -- stage facts -------------------------------------------------------------------------------
+
+    def ever_referenced(self, point: Point) -> bool:
+        if self.first_reference_month is not None and self.first_reference_month <= point.month:
+            return True
+        return any(c.refs_total for m, c in self._counts.items() if m <= point.month)
+
+    def core_systems_referenced(self, point: Point) -> tuple[str, ...]:
+        w = self.window_counts(point)
+        return tuple(s for s in CORE_SYSTEM_VALUES if w.refs_in(s) > 0)
+
+    def services_referenced(self, point: Point) -> int:
+        services: set[uuid.UUID] = set()
+        for month in point.months:
+            services |= self._referencing_services.get(month, frozenset())
+        return len(services)
+
+    def gate_open(self, point: Point) -> bool:
+        return all(r.rag in OK_FOR_GATE for r in self.indicators(point).values())
+
+    def silent_core_systems(self, point: Point) -> tuple[str, ...]:
+        first = local_month(point.end - timedelta(days=SILENCE_DAYS), self.tz)
+        months = months_between(first, point.month)
+        return tuple(s for s in CORE_SYSTEM_VALUES if all(self.counts(m).refs_in(s) == 0 for m in months))
+
+    def light_facts(self, point: Point) -> StageFacts:
+        """The facts that decide pilot versus past pilot (no memory, no drift)."""
+        return StageFacts(
+            ever_referenced=self.ever_referenced(point),
+            core_systems_referenced=self.core_systems_referenced(point),
+            services_in_scope=len(self.scope),
+            services_referenced=self.services_referenced(point),
+            person_independence=self.indicators(point)[IndicatorKey.person_independence].rag,
+            green_run=0,
+            green_run_has_turnover=False,
+            was_embedding=False,
+            silent_core_systems=(),
+            drift_flagged=(),
+            not_green=(),
+        )
+
+    def drift(self, point: Point) -> Drift:
+        before = previous_point(point, self.window_days, self.tz)
+        if before.months[0] < self.data_from:
+            return no_drift()
+        span_now = (point.end - point.start) // MICROSECOND
+        span_before = (before.end - before.start) // MICROSECOND
+        return drift(
+            self.indicators(point),
+            self.indicators(before),
+            self.window_counts(point),
+            span_now,
+            self.window_counts(before),
+            span_before,
+            self.th,
+            previous_window=(before.start, before.end),
+        )
+
+    def outcomes(self, point: Point, baseline_months: Sequence[date]) -> Outcomes:
+        window = [(m, self.counts(m)) for m in point.months]
+        baseline_counts = []
+        for month in baseline_months:
+            total = MonthCounts()
+            for (service_id, m), counts in self.inputs.baseline.items():
+                if m == month and service_id in self.scope:
+                    total.add(counts)
+            baseline_counts.append((month, total))
+        days = Fraction((point.end - point.start) // MICROSECOND, 86_400_000_000)
+        return outcomes(window, days, baseline_counts)
+
+    def staff_voice(self, point: Point) -> StaffVoice:
+        return staff_voice(self.window_counts(point))
+
+
+def evaluate(
+    inputs: StatusInputs,
+    thresholds: Thresholds,
+    scope: Iterable[uuid.UUID],
+    *,
+    tz: str,
+    window_days: int,
+    history: int = 1,
+    data_from: date | None = None,
+) -> StatusResult:
+    """The status at `inputs.as_of` and, with `history` > 1, the monthly points before it."""
+    the_plan = plan(tz, inputs.as_of, window_days, inputs.innovation_started_on, history)
+    evaluator = ScopeEvaluator(inputs, thresholds, scope, tz, window_days, data_from or the_plan.first_month)
+    timeline = the_plan.timeline
+    past_pilot = [is_past_pilot(evaluator.light_facts(p)) for p in timeline]
+    stages: dict[int, tuple[Stage, list[StageReason], Drift]] = {}
+
+    def stage_at(i: int) -> tuple[Stage, list[StageReason], Drift]:
+        if i in stages:
+            return stages[i]
+        point = timeline[i]
+        run = 0
+        turnover = False
+        j = i
+        while j >= 0 and run < MEMORY_MONTHS and evaluator.gate_open(timeline[j]):
+            run += 1
+            # The run's windows, not only its labels: a starter's own month is usually still
+            # pending for them, and the months after judge whether the practice survived it.
+            turnover = turnover or any(m in evaluator.turnover_months for m in timeline[j].months)
+            j -= 1
+        point_drift = evaluator.drift(point)
+        results = evaluator.indicators(point)
+        facts = StageFacts(
+            ever_referenced=evaluator.ever_referenced(point),
+            core_systems_referenced=evaluator.core_systems_referenced(point),
+            services_in_scope=len(evaluator.scope),
+            services_referenced=evaluator.services_referenced(point),
+            person_independence=results[IndicatorKey.person_independence].rag,
+            green_run=run,
+            green_run_has_turnover=turnover,
+            was_embedding=any(past_pilot[max(0, i - MEMORY_MONTHS) : i]),
+            silent_core_systems=evaluator.silent_core_systems(point),
+            drift_flagged=point_drift.flagged,
+            not_green=tuple(k.value for k, r in results.items() if r.rag not in OK_FOR_GATE),
+        )
+        stage, reasons = decide_stage(facts)
+        stages[i] = (stage, reasons, point_drift)
+        return stages[i]
+
+    def result(i: int) -> PointResult:
+        stage, reasons, point_drift = stage_at(i)
+        point = timeline[i]
+        return PointResult(
+            point=point,
+            indicators=evaluator.indicators(point),
+            stage=stage,
+            stage_reasons=reasons,
+            drift=point_drift,
+            outcomes=evaluator.outcomes(point, the_plan.baseline_months),
+            staff_voice=evaluator.staff_voice(point),
+        )
+
+    last = len(timeline) - 1
+    current_stage = stage_at(last)[0]
+    months_in_stage = 0
+    for i in range(last, the_plan.first_stage_index - 1, -1):
+        if stage_at(i)[0] is not current_stage:
+            break
+        months_in_stage += 1
+    history_points = [result(i) for i in range(last - history + 1, last + 1)] if history > 1 else []
+    return StatusResult(current=result(last), months_in_stage=months_in_stage, history=history_points)
