@@ -20,8 +20,8 @@ def demo_role_tokens(settings: Settings, load: "DemoLoad") -> dict[Role, str]:
     """One token per role, each scoped as that role would be in the demo provider's world."""
     ids = load.ids
     house = ids.services[cast.HOUSE]
-    manager = ids.staff["RC-001"]
-    carer = ids.staff["RC-009"]
+    # A care record system's login is the staff member's own reference: it is what `sub` matches.
+    manager, carer = "RC-001", "RC-009"
 
     def token(
         role: Role,
@@ -42,8 +42,8 @@ def demo_role_tokens(settings: Settings, load: "DemoLoad") -> dict[Role, str]:
 
     return {
         Role.quality_lead: token(Role.quality_lead, ids.provider_id, "demo-quality-lead"),
-        Role.registered_manager: token(Role.registered_manager, ids.provider_id, str(manager), [house]),
-        Role.care_worker: token(Role.care_worker, ids.provider_id, str(carer), [house]),
+        Role.registered_manager: token(Role.registered_manager, ids.provider_id, manager, [house]),
+        Role.care_worker: token(Role.care_worker, ids.provider_id, carer, [house]),
         Role.provider_admin: token(Role.provider_admin, ids.provider_id, "demo-provider-admin"),
         Role.integration: token(
             Role.integration,

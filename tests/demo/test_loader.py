@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.auth.tokens import verify_hs256_token
@@ -17,6 +17,7 @@ from service.demo.generate import build_plan
 from service.demo.loader import load_demo, load_demo_if_empty
 from service.demo.plan import DemoPlan
 from service.settings import Settings
+from service.touchpoints.reading import visible_touchpoints
 from service.vocabulary import Role
 from tests.conftest import TEMPLATE, _admin, _with_database
 
@@ -114,10 +115,19 @@ async def test_first_start_loads_the_demo_once_and_prints_a_token_per_role(
 
     printed = capsys.readouterr().out
     assert plan.provider_name in printed and str(loaded.ids.provider_id) in printed
+    principals = {}
     for role in Role:
         line = next(line for line in printed.splitlines() if line.strip().startswith(role.value + " "))
-        principal = verify_hs256_token(settings, line.split()[-1])
-        assert principal.roles == {role}
+        principals[role] = verify_hs256_token(settings, line.split()[-1])
+        assert principals[role].roles == {role}
+    # The care worker sees their own records, the care home's manager that home's, the quality lead all.
+    async with session_factory() as session:
+        visible: dict[Role, int] = {
+            role: await session.scalar(select(func.count()).where(visible_touchpoints(principals[role]))) or 0
+            for role in (Role.care_worker, Role.registered_manager, Role.quality_lead)
+        }
+    assert 0 < visible[Role.care_worker] < visible[Role.registered_manager] < visible[Role.quality_lead]
+    assert visible[Role.quality_lead] == len(plan.touchpoints)
     assert await load_demo_if_empty(session_factory, settings) is None
     assert capsys.readouterr().out == ""
 
