@@ -34,6 +34,8 @@ from service.staff import repository as staff_repository
 from service.staff.models import StaffMember
 from service.staff.schemas import StaffMemberPublic
 from service.staff.service import may_read_identity
+from service.touchpoints.reading import get_touchpoint
+from service.touchpoints.schemas import TouchpointDetail
 from service.vocabulary import Phase, StaffRole
 
 K = TypeVar("K")
@@ -202,3 +204,17 @@ class Loaders:
             return [[i for i in found if service_id in i.service_ids] for service_id in service_ids]
 
         return self._batched(load)
+
+    @cached_property
+    def touchpoint_detail(self) -> DataLoader[uuid.UUID, TouchpointDetail]:
+        """Touchpoints with their revisions, through the REST single read (its redaction, its log).
+
+        Asked for only when a list's items are asked for their revisions; one session per batch.
+        """
+
+        async def load(session: AsyncSession, ids: list[uuid.UUID]) -> list[TouchpointDetail]:
+            return [
+                await get_touchpoint(session=session, principal=self.principal, touchpoint_id=i) for i in ids
+            ]
+
+        return self._batched(load, commit=True)

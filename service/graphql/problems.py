@@ -126,4 +126,4 @@ def item_problem(body: dict[str, Any]) -> Problem:
     problem.status = body["status"]
     problem.title = body["title"]
     problem.type_slug = str(body["type"]).rsplit("/", 1)[-1]
-    return problem_result(problem)
+    return problem_result(problem, Problem)

@@ -7,6 +7,7 @@ from strawberry.fastapi import GraphQLRouter
 from service.graphql.context import GraphQLContext, get_context, graphql_caller
 from service.graphql.schema import schema
 from service.settings import Settings
+from service.touchpoints.limits import BodyLimitedRoute
 
 GRAPHQL_PATH = "/graphql"
 
@@ -23,6 +24,8 @@ def graphql_router(settings: Settings) -> GraphQLRouter[GraphQLContext, None]:
         dependencies=[Depends(graphql_caller)],
         # The GraphQL contract is openapi/schema.graphql, not the OpenAPI document.
         include_in_schema=False,
+        # Bodies are bounded as REST's touchpoint bodies are, before anything parses them.
+        route_class=BodyLimitedRoute,
     )
     # The schema has no subscriptions, so no websocket endpoint is offered.
     router.routes[:] = [route for route in router.routes if not isinstance(route, APIWebSocketRoute)]

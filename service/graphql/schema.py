@@ -10,16 +10,19 @@ from service.graphql.reference.innovations import InnovationMutation, Innovation
 from service.graphql.reference.people import PeopleQuery
 from service.graphql.reference.services import ServiceQuery
 from service.graphql.reference.staff import StaffQuery
+from service.graphql.touchpoints.mutations import TouchpointMutation
+from service.graphql.touchpoints.queries import TouchpointQuery
+from service.graphql.touchpoints.types import KIND_TYPES
 from service.graphql.viewer import ViewerQuery
 
 
 @strawberry.type
-class Query(ViewerQuery, ServiceQuery, StaffQuery, PeopleQuery, InnovationQuery):
+class Query(ViewerQuery, ServiceQuery, StaffQuery, PeopleQuery, InnovationQuery, TouchpointQuery):
     pass
 
 
 @strawberry.type
-class Mutation(InnovationMutation):
+class Mutation(TouchpointMutation, InnovationMutation):
     pass
 
 
@@ -31,4 +34,10 @@ class IngrainSchema(strawberry.Schema):
         super().process_errors([e for e in errors if is_unexpected(e)], execution_context)
 
 
-schema = IngrainSchema(query=Query, mutation=Mutation, extensions=[*limit_extensions(), *error_extensions()])
+schema = IngrainSchema(
+    query=Query,
+    mutation=Mutation,
+    # Each kind's type is reached through the Touchpoint interface only.
+    types=KIND_TYPES,
+    extensions=[*limit_extensions(), *error_extensions()],
+)
