@@ -65,6 +65,7 @@ def _onboard(ctx: DemoContext, rng: random.Random, starter: StaffPlan, champion:
         )
         supervise(ctx, rng, starter, supervisor, day, buddying=0.95 if supervisor is champion else 0.25)
     _competency(ctx, rng, starter, champion if structured else None)
+    _deescalation_check(ctx, rng, starter)
     if structured:
         observe(
             ctx, rng, service_key, ctx.stories[SB], start + timedelta(days=rng.randint(14, 28)), starter.shift
@@ -112,3 +113,30 @@ def _competency(ctx: DemoContext, rng: random.Random, starter: StaffPlan, champi
         if passed:
             return
         day += timedelta(days=14)
+
+
+def _deescalation_check(ctx: DemoContext, rng: random.Random, starter: StaffPlan) -> None:
+    """Day starters are checked on de-escalation within their first weeks; night starters seldom are."""
+    if ctx.strength(DE, starter.service_key, starter.started_on) == 0:
+        return
+    night = starter.shift is Shift.night
+    if night and rng.random() >= 0.4:
+        return
+    day = starter.started_on + timedelta(days=rng.randint(40, 75) if night else rng.randint(28, 50))
+    checker = ctx.supervisor(starter, day)
+    if checker is None:
+        return
+    ctx.add(
+        TouchpointKind.competency_check,
+        service_key=starter.service_key,
+        occurred_at=during_shift(day, starter.shift, rng, to_minute=180),
+        shift=starter.shift,
+        recorded_by=checker,
+        subject=starter.external_ref,
+        source_system=HUB,
+        innovations=(DE,),
+        facts={
+            "passed": rng.random() < (0.6 if night else 0.92),
+            "explains_why": ctx.explains_why(rng, (DE,), starter.shift),
+        },
+    )
