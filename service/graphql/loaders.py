@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import cached_property
 from typing import TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 from strawberry.dataloader import DataLoader
@@ -22,7 +22,6 @@ from service.database import unit_of_work
 from service.innovations import repository as innovations_repository
 from service.innovations.models import Innovation, effective_embedding_plan
 from service.innovations.schemas import EmbeddingPlan, InnovationPublic
-from service.organisations.models import Organisation
 from service.people import repository as people_repository
 from service.people.models import PersonRef
 from service.people.schemas import PersonRefPublic
@@ -74,14 +73,6 @@ class Loaders:
                 return await load(session, keys)
 
         return DataLoader(load_fn=batch)
-
-    @cached_property
-    def organisation(self) -> DataLoader[uuid.UUID, Organisation | None]:
-        async def load(session: AsyncSession, ids: list[uuid.UUID]) -> list[Organisation | None]:
-            rows = (await session.scalars(select(Organisation).where(col(Organisation.id).in_(ids)))).all()
-            return _in_order(ids, {row.id: row for row in rows})
-
-        return self._batched(load)
 
     @cached_property
     def service(self) -> DataLoader[uuid.UUID, ServicePublic | None]:

@@ -4,6 +4,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
+from service.graphql.audit import AccessLogQuery
 from service.graphql.errors import error_extensions, is_unexpected
 from service.graphql.limits import limit_extensions
 from service.graphql.reference.innovations import InnovationMutation, InnovationQuery
@@ -17,7 +18,9 @@ from service.graphql.viewer import ViewerQuery
 
 
 @strawberry.type
-class Query(ViewerQuery, ServiceQuery, StaffQuery, PeopleQuery, InnovationQuery, TouchpointQuery):
+class Query(
+    ViewerQuery, ServiceQuery, StaffQuery, PeopleQuery, InnovationQuery, TouchpointQuery, AccessLogQuery
+):
     pass
 
 

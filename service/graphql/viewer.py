@@ -9,7 +9,8 @@ from service.auth.principal import Principal
 from service.graphql.context import GraphQLInfo
 from service.graphql.enums import OrganisationKind, Role
 from service.graphql.permissions import authenticated
-from service.organisations.models import Organisation as OrganisationRow
+from service.organisations.schemas import OrganisationPublic
+from service.organisations.service import get_organisation, organisation_public
 from service.policy import permissions_of
 
 
@@ -21,8 +22,16 @@ class Organisation:
     created_at: datetime
 
     @classmethod
-    def from_row(cls, row: OrganisationRow) -> "Organisation":
-        return cls(id=row.id, name=row.name, kind=OrganisationKind(row.kind), created_at=row.created_at)
+    def from_public(cls, public: OrganisationPublic) -> "Organisation":
+        return cls(id=public.id, name=public.name, kind=public.kind, created_at=public.created_at)
+
+
+async def _organisation(info: GraphQLInfo, organisation_id: uuid.UUID) -> Organisation:
+    async with info.context.unit_of_work() as session:
+        row = await get_organisation(
+            session=session, principal=info.context.principal, organisation_id=organisation_id
+        )
+    return Organisation.from_public(organisation_public(row))
 
 
 @strawberry.type(description="The verified caller.")
@@ -39,8 +48,7 @@ class Viewer:
     async def organisation(self, info: GraphQLInfo) -> Organisation | None:
         if self.organisation_id is None:
             return None
-        row = await info.context.loaders.organisation.load(self.organisation_id)
-        return Organisation.from_row(row) if row is not None else None
+        return await _organisation(info, self.organisation_id)
 
     @classmethod
     def of(cls, principal: Principal) -> "Viewer":
@@ -58,3 +66,11 @@ class ViewerQuery:
     @strawberry.field(extensions=[authenticated()], description="The caller, as its token says.")
     def viewer(self, info: GraphQLInfo) -> Viewer:
         return Viewer.of(info.context.principal)
+
+    @strawberry.field(
+        extensions=[authenticated()],
+        description="An organisation the caller may know of: its own, the providers it may read, and "
+        "for a provider admin the regulators (REST: GET /v1/organisations/{id}).",
+    )
+    async def organisation(self, info: GraphQLInfo, id: uuid.UUID) -> Organisation | None:
+        return await _organisation(info, id)
