@@ -231,7 +231,8 @@ async def test_innovations_and_services_nest_and_match_rest(
     headers = tokens.headers("registered_manager", org.id)
     query = """{
       services { edges { node { name innovations(first: 1) {
-        edges { cursor node { name services { name } } } pageInfo { hasNextPage endCursor } } } } }
+        edges { cursor node { name services { name } } } pageInfo { hasNextPage endCursor } totalCount
+      } } } }
       innovations(phase: pilot) { edges { node { id name } } }
     }"""
 
@@ -244,6 +245,7 @@ async def test_innovations_and_services_nest_and_match_rest(
     by_service = {e["node"]["name"]: e["node"]["innovations"] for e in data["services"]["edges"]}
     assert [e["node"]["name"] for e in by_service["Home"]["edges"]] == ["A"]
     assert by_service["Home"]["pageInfo"]["hasNextPage"] is True
+    assert by_service["Home"]["totalCount"] == 2
     assert [e["node"]["name"] for e in by_service["Branch"]["edges"]] == ["B"]
     assert {s["name"] for s in by_service["Branch"]["edges"][0]["node"]["services"]} == {"Home", "Branch"}
     assert [i["id"] for i in rest_home["items"]] == [str(a.id), str(b.id)]

@@ -101,11 +101,17 @@ def innovation_page(
     limit = page_limit(first)
     page = innovations[start : start + limit]
     more = len(innovations) > start + limit
+    total = len(innovations)
+
+    async def count() -> int:
+        return total
+
     return connection(
         [Innovation.from_public(i, scope_service_id=scope_service_id) for i in page],
         cursors=cursors[start : start + limit],
         next_cursor=cursors[start + limit - 1] if more else None,
         after=after,
+        count=count,
     )
 
 
