@@ -44,6 +44,9 @@ async def test_admin_pages_through_its_own_log_newest_first(
     assert entry["method"] == "POST" and entry["path"] == "/v1/users"
     assert entry["ip"] and entry["request_id"]
     assert entry["record_count"] == 1
+    # The other provider's entries stay out of reach, whatever the filter names.
+    theirs_by_sub = await client.get("/v1/access-log?sub=test-provider_admin", headers=admin)
+    assert theirs_by_sub.json()["items"] == []
 
 
 async def test_log_filters(client: httpx.AsyncClient, tokens: TokenFactory, session: AsyncSession) -> None:
