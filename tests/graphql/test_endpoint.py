@@ -1,5 +1,7 @@
 """/graphql on the REST app: authentication, the explorer page, introspection switch, masking."""
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -101,3 +103,37 @@ async def test_introspection_is_refused_when_switched_off(
     assert "introspection" in body["errors"][0]["message"].lower()
     assert page.status_code != 200 or "graphiql" not in page.text.lower()
     assert viewer["viewer"]["sub"] == "test-care_worker"
+
+
+async def test_unexpected_errors_are_masked_and_expected_ones_keep_their_problem() -> None:
+    import uuid
+
+    from service.auth.principal import Principal
+    from service.graphql.context import GraphQLContext
+    from service.graphql.errors import MASKED_MESSAGE
+    from service.graphql.schema import schema
+    from service.vocabulary import Role
+
+    def broken_factory() -> Any:
+        raise RuntimeError("connection string postgres://secret@db")
+
+    principal = Principal(sub="m", organisation_id=uuid.uuid4(), roles=frozenset({Role.registered_manager}))
+    context = GraphQLContext(
+        principal=principal,
+        session_factory=broken_factory,  # type: ignore[arg-type]
+        settings=Settings(environment="test"),
+    )
+
+    broken = await schema.execute("{ services { edges { cursor } } }", context_value=context)
+    refused = await schema.execute("{ accessLog { edges { cursor } } }", context_value=context)
+
+    assert broken.errors is not None
+    assert broken.errors[0].message == MASKED_MESSAGE
+    assert "secret" not in str(broken.errors[0].formatted)
+    assert refused.errors is not None
+    assert refused.errors[0].message == "role registered_manager lacks permission audit:read"
+    assert refused.errors[0].extensions == {
+        "code": "FORBIDDEN",
+        "status": 403,
+        "type": "https://ingrain.dev/problems/forbidden",
+    }
