@@ -79,6 +79,7 @@ class JwksKeySet:
         self._keys: dict[str, VerificationKey] = {}
         self._fetched_at: float | None = None  # monotonic time of the last attempt
         self._lock = asyncio.Lock()
+        self._last_fetch_failed = False
         self.fetch_count = 0
 
     async def key_for(self, kid: str) -> VerificationKey:
@@ -86,6 +87,9 @@ class JwksKeySet:
             await self._refresh(kid)
         found = self._keys.get(kid)
         if found is None:
+            if self._last_fetch_failed and not self._keys:
+                # Without the provider's keys no token of it can be judged: unavailable, not invalid.
+                raise Unavailable("the identity provider's signing keys cannot be fetched")
             raise Unauthenticated(f"token is signed with key {kid!r}, which its issuer does not publish")
         return found
 
@@ -108,9 +112,9 @@ class JwksKeySet:
                 keys = await self._fetch()
             except (httpx.HTTPError, ValueError) as exc:
                 log.warning("fetching JWKS %s failed: %s", self.url, exc)
-                if not self._keys:
-                    raise Unavailable("the identity provider's signing keys cannot be fetched") from None
-                return  # keep serving the keys we already trust
+                self._last_fetch_failed = True
+                return  # keep serving the keys already trusted, if any
+            self._last_fetch_failed = False
             self._keys = keys
 
     async def _fetch(self) -> dict[str, VerificationKey]:

@@ -5,7 +5,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from service.auth.client_credentials import FORM_CONTENT_TYPE, OAuthError, issue_token, parse_token_request
+from service.auth.client_credentials import (
+    FORM_CONTENT_TYPE,
+    MAX_FORM_BYTES,
+    OAuthError,
+    issue_token,
+    parse_token_request,
+)
 from service.auth.rate_limit import ClientAuthLimiter, SlidingWindow
 from service.auth.schemas import OAuthErrorResponse, TokenResponse
 from service.dependencies import SessionDep, public
@@ -30,6 +36,20 @@ def client_auth_limiter(request: Request) -> ClientAuthLimiter:
         )
         state.client_auth_limiter = limiter
     return limiter
+
+
+async def _bounded_body(request: Request) -> bytes:
+    """The form, read no further than the largest a token request needs (chunked bodies included)."""
+    too_large = OAuthError("invalid_request", f"the request body must be at most {MAX_FORM_BYTES} bytes")
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_FORM_BYTES):
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise too_large
+    return bytes(body)
 
 
 _FORM_SCHEMA = {
@@ -71,7 +91,9 @@ async def issue_access_token(request: Request, session: SessionDep) -> JSONRespo
     state: Any = request.app.state
     try:
         token_request = parse_token_request(
-            request.headers.get("content-type"), await request.body(), request.headers.get("authorization")
+            request.headers.get("content-type"),
+            await _bounded_body(request),
+            request.headers.get("authorization"),
         )
         token = await issue_token(
             session=session,

@@ -364,3 +364,17 @@ async def test_jwks_publishes_one_p256_key(client: httpx.AsyncClient, app: FastA
     assert key["alg"] == "ES256"
     assert key["kid"] == app.state.token_verifier.signing_key.kid
     assert "d" not in key  # never the private part
+
+
+async def test_oversized_token_requests_are_refused_unread(client: httpx.AsyncClient) -> None:
+    body = "grant_type=client_credentials&client_id=ic_x&client_secret=" + "s" * 10_000
+    response = await client.post(TOKEN_URL, content=body, headers=FORM)
+    assert response.status_code == 400
+    assert _error(response) == "invalid_request"
+
+    async def chunks() -> Any:
+        for _ in range(10):
+            yield b"x" * 1024
+
+    chunked = await client.post(TOKEN_URL, content=chunks(), headers=FORM)
+    assert chunked.status_code == 400

@@ -239,8 +239,9 @@ async def test_unreachable_identity_provider_is_503_not_a_pass(database_url: str
     url = f"http://127.0.0.1:{_closed_port()}/jwks.json"
     settings = Settings(environment="test", demo_data=False, jwks_urls=[url], jwks_issuers=[ISSUER])
     async with running_app(settings, database_url) as (app, client):
-        response = await call(client, IdentityProviderKey.rsa("k").sign(idp_claims(app)))
-        assert response.status_code == 503
+        token = IdentityProviderKey.rsa("k").sign(idp_claims(app))
+        assert (await call(client, token)).status_code == 503
+        assert (await call(client, token)).status_code == 503  # within the refetch interval too
 
 
 @pytest.mark.parametrize(
