@@ -29,7 +29,7 @@ from service.model_helpers import utcnow
 from service.policy import Permission, check
 from service.touchpoints.ingest import record_touchpoint, row_values
 from service.touchpoints.reading import TOUCHPOINT, T, load_touchpoint, visible_touchpoints
-from service.touchpoints.repository import ROW_COLUMNS, driver_connection, find_references
+from service.touchpoints.repository import ROW_COLUMNS, driver_connection, look_up
 from service.touchpoints.rules import (
     CLOCK_SKEW,
     ShiftPatterns,
@@ -152,22 +152,23 @@ async def correct_touchpoint(
         touchpoint = await load_touchpoint(session=session, principal=principal, touchpoint_id=touchpoint_id)
         return CorrectedTouchpoint("unchanged", touchpoint)
 
-    conn = await driver_connection(session)
     needs = reference_needs([checked])
-    refs = await find_references(
-        conn,
+    refs, _ = await look_up(
+        session,
         organisation_id,
         service_ids=needs.service_ids,
         staff_ids=needs.staff_ids,
         person_ids=needs.person_ids,
         innovation_ids=needs.innovation_ids,
         touchpoint_ids=needs.touchpoint_ids,
+        source_keys=[],
     )
     problem = check_references(checked, item, refs, ())
     if problem is not None:
         raise problem
     shift, weekend = ShiftPatterns(refs).of(checked.service_id).locate(checked.occurred_at, checked.shift)
 
+    conn = await driver_connection(session)
     linked = await conn.fetch(
         "SELECT innovation_id FROM touchpoint_innovation WHERE organisation_id = $1 AND touchpoint_id = $2",
         organisation_id,

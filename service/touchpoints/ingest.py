@@ -14,6 +14,7 @@ what was stored.
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,15 +23,15 @@ from service.audit.service import record_access
 from service.auth.principal import Principal
 from service.errors import Conflict, ProblemError
 from service.model_helpers import utcnow
-from service.policy import Permission, check
+from service.policy import Permission, allowed, check
 from service.touchpoints.limits import MAX_BATCH_ITEMS, too_many_items
 from service.touchpoints.repository import (
     TYPED_FACTS,
     StoredKey,
     driver_connection,
     find_by_source_keys,
-    find_references,
-    insert_touchpoints,
+    look_up,
+    write_touchpoints,
 )
 from service.touchpoints.rules import (
     CLOCK_SKEW,
@@ -42,6 +43,7 @@ from service.touchpoints.rules import (
 )
 from service.touchpoints.schemas import ItemProblem, ItemResult, TouchpointCreateItem, TouchpointPublic
 from service.touchpoints.validation import Path, content_hash, field_error, path_of, validate_item
+from service.vocabulary import DeliverySystem, Shift, TouchpointKind
 
 Status = Literal["created", "duplicate", "rejected"]
 SourceKey = tuple[str, str]
@@ -52,6 +54,7 @@ class Outcome:
     status: Status
     id: uuid.UUID | None = None
     problem: ProblemError | None = None
+    written: "Candidate | None" = None
 
 
 @dataclass(slots=True)
@@ -63,6 +66,9 @@ class Candidate:
     content_hash: str
     key: SourceKey | None
     id: uuid.UUID
+    # Derived when written.
+    shift: str = ""
+    weekend: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +110,8 @@ def row_values(
 ) -> list[Any]:
     """One row in `repository.ROW_COLUMNS` order."""
     facts = item.facts
+    # Reading the facts' __dict__ avoids pydantic's slow path for attributes a kind does not have.
+    present = facts.__dict__
     return [
         touchpoint_id,
         item.kind,
@@ -120,7 +128,7 @@ def row_values(
         item.text,
         facts.__pydantic_serializer__.to_json(facts).decode(),
         content_hash,
-        *[getattr(facts, name, None) for name in TYPED_FACTS],
+        *[present.get(name) for name in TYPED_FACTS],
     ]
 
 
@@ -186,24 +194,22 @@ class _Recording:
     async def write(self) -> list[uuid.UUID]:
         if not self.candidates:
             return []
-        conn = await driver_connection(self.session)
-        keyed = [c.key for c in self.candidates if c.key is not None]
-        stored = await find_by_source_keys(
-            conn, self.organisation_id, [k[0] for k in keyed], [k[1] for k in keyed]
-        )
-        fresh = self.settle_against_stored(self.candidates, stored)
-        if not fresh:
-            return []
-        needs = reference_needs([c.item for c in fresh])
-        refs = await find_references(
-            conn,
+        # References are looked up for every candidate, stored copies or not, so that one
+        # statement answers both questions.
+        needs = reference_needs([c.item for c in self.candidates])
+        refs, stored = await look_up(
+            self.session,
             self.organisation_id,
             service_ids=needs.service_ids,
             staff_ids=needs.staff_ids,
             person_ids=needs.person_ids,
             innovation_ids=needs.innovation_ids,
             touchpoint_ids=needs.touchpoint_ids,
+            source_keys=[c.key for c in self.candidates if c.key is not None],
         )
+        fresh = self.settle_against_stored(self.candidates, stored)
+        if not fresh:
+            return []
         patterns = ShiftPatterns(refs)
         writable: list[Candidate] = []
         rows: list[list[Any]] = []
@@ -214,6 +220,7 @@ class _Recording:
                 continue
             item = candidate.item
             shift, weekend = patterns.of(item.service_id).locate(item.occurred_at, item.shift)
+            candidate.shift, candidate.weekend = shift.value, weekend
             writable.append(candidate)
             rows.append(
                 row_values(
@@ -230,26 +237,24 @@ class _Recording:
         order = sorted(
             range(len(writable)), key=lambda i: (writable[i].key is None, writable[i].key or ("", ""))
         )
-        link_touchpoints: list[uuid.UUID] = []
-        link_innovations: list[uuid.UUID] = []
-        for candidate in writable:
-            for innovation_id in candidate.item.innovation_ids:
-                link_touchpoints.append(candidate.id)
-                link_innovations.append(innovation_id)
-        columns = list(zip(*(rows[i] for i in order), strict=True))
-        inserted = await insert_touchpoints(
+        links = [
+            (candidate.id, innovation_id)
+            for candidate in writable
+            for innovation_id in candidate.item.innovation_ids
+        ]
+        conn = await driver_connection(self.session)
+        inserted = await write_touchpoints(
             conn,
             self.organisation_id,
             recorded_at=self.now,
             recorded_by_sub=self.principal.sub,
-            columns=columns,
-            link_touchpoint_ids=link_touchpoints,
-            link_innovation_ids=link_innovations,
+            rows=[rows[i] for i in order],
+            links=links,
         )
         lost: list[Candidate] = []
         for candidate in writable:
             if candidate.id in inserted:
-                self.outcomes[candidate.index] = Outcome("created", id=candidate.id)
+                self.outcomes[candidate.index] = Outcome("created", id=candidate.id, written=candidate)
             else:
                 lost.append(candidate)
         if lost:
@@ -288,9 +293,10 @@ class _Recording:
 
 
 def item_result(index: int, outcome: Outcome) -> ItemResult:
-    problem = None
-    if outcome.problem is not None:
-        problem = ItemProblem.model_validate(outcome.problem.to_problem())
+    if outcome.problem is None:
+        # Built from values this module made; validating them again would only cost time.
+        return ItemResult.model_construct(index=index, status=outcome.status, id=outcome.id, problem=None)
+    problem = ItemProblem.model_validate(outcome.problem.to_problem())
     return ItemResult(index=index, status=outcome.status, id=outcome.id, problem=problem)
 
 
@@ -315,15 +321,47 @@ async def record_touchpoints(
     return [item_result(index, outcome) for index, outcome in enumerate(outcomes)]
 
 
+def _as_recorded(candidate: Candidate, principal: Principal, recorded_at: datetime) -> TouchpointPublic:
+    """The record just written, built from what was written rather than read back."""
+    item = candidate.item
+    return TouchpointPublic(
+        id=candidate.id,
+        kind=TouchpointKind(item.kind),
+        system=DeliverySystem(SYSTEM_OF[item.kind]),
+        service_id=item.service_id,
+        occurred_at=item.occurred_at,
+        recorded_at=recorded_at,
+        shift=Shift(candidate.shift),
+        weekend=candidate.weekend,
+        recorded_by_id=item.recorded_by_id,
+        subject_staff_id=item.subject_staff_id,
+        person_ref_id=item.person_ref_id,
+        innovation_ids=list(item.innovation_ids),
+        source_system=item.source_system,
+        external_id=item.external_id,
+        text=item.text if allowed(principal, Permission.touchpoint_read_text) else None,
+        facts=item.facts.model_dump(mode="json"),
+        revision=1,
+        recorded_by_sub=principal.sub,
+    )
+
+
 async def record_touchpoint(
     *, session: AsyncSession, principal: Principal, item: Mapping[str, Any]
 ) -> RecordedTouchpoint:
-    """Store one raw item; raise its ProblemError when refused (409 for a conflicting repeat)."""
+    """Store one raw item; raise its ProblemError when refused (409 for a conflicting repeat).
+
+    Returns the stored record: the new one, or for an identical repeat the one stored before.
+    """
     from service.touchpoints.reading import load_touchpoint
 
-    (outcome,) = await record_outcomes(session=session, principal=principal, items=[item], batch=False)
+    recording = _Recording(session, principal, [item], batch=False)
+    check(principal, Permission.touchpoint_write)
+    (outcome,) = await recording.run()
     if outcome.problem is not None:
         raise outcome.problem
-    assert outcome.id is not None and outcome.status != "rejected"
+    assert outcome.id is not None
+    if outcome.status == "created" and outcome.written is not None:
+        return RecordedTouchpoint("created", _as_recorded(outcome.written, principal, recording.now))
     touchpoint = await load_touchpoint(session=session, principal=principal, touchpoint_id=outcome.id)
-    return RecordedTouchpoint(status=outcome.status, touchpoint=touchpoint)
+    return RecordedTouchpoint(status="duplicate", touchpoint=touchpoint)

@@ -4,12 +4,13 @@ Every refusal names the limit and its value, so a client can split a batch or tr
 guessing.
 """
 
+import contextlib
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, from_json
 
 from service.errors import InvalidInput, LimitExceeded
 
@@ -55,6 +56,13 @@ def check_facts_shape(value: Any) -> Any:
     bounded walk.
     """
     if not isinstance(value, dict):
+        return value
+    flat = len(value) <= MAX_FACTS_KEYS
+    for child in value.values():
+        if isinstance(child, dict | list):
+            flat = False
+            break
+    if flat:
         return value
     keys = 0
     stack: list[tuple[Any, int]] = [(value, 1)]
@@ -102,7 +110,12 @@ async def read_body_within_limit(request: Request) -> None:
             raise body_too_large(None)
         chunks.append(chunk)
     # Starlette keeps the body here; FastAPI's own parsing then reads it from memory.
-    request._body = b"".join(chunks)
+    request._body = body = b"".join(chunks)
+    if body and "json" in request.headers.get("content-type", ""):
+        # pydantic-core's parser is about twice as fast as the standard library's on a batch;
+        # on malformed JSON FastAPI parses again and reports the error in its usual way.
+        with contextlib.suppress(ValueError):
+            request._json = from_json(body)
 
 
 class BodyLimitedRoute(APIRoute):

@@ -89,10 +89,11 @@ def reference_needs(items: list[TouchpointCreateItem]) -> ReferenceNeeds:
         if item.person_ref_id is not None:
             needs.person_ids.add(item.person_ref_id)
         needs.innovation_ids.update(item.innovation_ids)
-        buddy = getattr(item.facts, "buddy_id", None)
+        facts = item.facts.__dict__
+        buddy = facts.get("buddy_id")
         if buddy is not None:
             needs.staff_ids.add(buddy)
-        incident = getattr(item.facts, "incident_id", None)
+        incident = facts.get("incident_id")
         if incident is not None:
             needs.touchpoint_ids.add(incident)
     return needs
@@ -105,6 +106,7 @@ def check_references(
     item: TouchpointCreateItem, raw: Any, refs: References, prefix: Path
 ) -> ProblemError | None:
     errors = []
+    facts = item.facts.__dict__
     if item.service_id not in refs.services:
         errors.append(
             field_error(prefix, ("service_id",), _MISSING, "no service with this id in your organisation")
@@ -112,7 +114,7 @@ def check_references(
     staff_refs: list[tuple[tuple[str | int, ...], uuid.UUID | None]] = [
         (("recorded_by_id",), item.recorded_by_id),
         (("subject_staff_id",), item.subject_staff_id),
-        (("facts", "buddy_id"), getattr(item.facts, "buddy_id", None)),
+        (("facts", "buddy_id"), facts.get("buddy_id")),
     ]
     for loc, staff_id in staff_refs:
         if staff_id is not None and staff_id not in refs.staff:
@@ -125,22 +127,26 @@ def check_references(
         )
     for innovation_id in item.innovation_ids:
         scope = refs.innovations.get(innovation_id)
-        position: tuple[str | int, ...] = ("innovation_ids", _posted_position(raw, innovation_id))
         if scope is None:
             errors.append(
-                field_error(prefix, position, _MISSING, "no innovation with this id in your organisation")
+                field_error(
+                    prefix,
+                    ("innovation_ids", _posted_position(raw, innovation_id)),
+                    _MISSING,
+                    "no innovation with this id in your organisation",
+                )
             )
         elif item.service_id in refs.services and item.service_id not in scope:
             errors.append(
                 field_error(
                     prefix,
-                    position,
+                    ("innovation_ids", _posted_position(raw, innovation_id)),
                     "innovation_not_in_service",
                     f"innovation {innovation_id} is not in scope of service {item.service_id}; "
                     "add the service to the innovation's services first",
                 )
             )
-    incident_id = getattr(item.facts, "incident_id", None)
+    incident_id = facts.get("incident_id")
     if incident_id is not None:
         kind = refs.touchpoints.get(incident_id)
         if kind is None:

@@ -90,7 +90,9 @@ class TouchpointFields(BaseModel):
     @field_validator("innovation_ids")
     @classmethod
     def _as_set(cls, value: list[uuid.UUID]) -> list[uuid.UUID]:
-        return sorted(set(value))
+        # Keyed by the integer value: hashing and ordering ints stays in C, UUID's own do not.
+        by_value = {innovation_id.int: innovation_id for innovation_id in value}
+        return [by_value[key] for key in sorted(by_value)]
 
 
 # Facts are bounded in depth and size before the kind's model reads them.
