@@ -42,7 +42,7 @@ from service.touchpoints.rules import (
     reference_needs,
 )
 from service.touchpoints.schemas import ItemProblem, ItemResult, TouchpointCreateItem, TouchpointPublic
-from service.touchpoints.validation import Path, content_hash, field_error, path_of, validate_item
+from service.touchpoints.validation import Path, content_hash, field_error, path_of, validate_items
 from service.vocabulary import DeliverySystem, Shift, TouchpointKind
 
 Status = Literal["created", "duplicate", "rejected"]
@@ -152,9 +152,11 @@ class _Recording:
     def validate(self) -> None:
         latest = self.now + CLOCK_SKEW
         first_of_key: dict[SourceKey, Candidate] = {}
+        prefixes: list[Path] = [("items", index) if self.batch else () for index in range(len(self.items))]
+        all_validated = validate_items(self.items, prefixes)
         for index, raw in enumerate(self.items):
-            prefix: Path = ("items", index) if self.batch else ()
-            validated = validate_item(raw, prefix)
+            prefix = prefixes[index]
+            validated = all_validated[index]
             if isinstance(validated, ProblemError):
                 self.reject(index, validated)
                 continue

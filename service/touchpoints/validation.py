@@ -14,6 +14,7 @@ from service.errors import InvalidInput, field_path
 from service.touchpoints.schemas import TouchpointCreateItem, TouchpointCreateUnion
 
 TOUCHPOINT_ADAPTER: TypeAdapter[TouchpointCreateItem] = TypeAdapter(TouchpointCreateUnion)
+_LIST_ADAPTER: TypeAdapter[list[TouchpointCreateItem]] = TypeAdapter(list[TouchpointCreateUnion])
 
 Path = tuple[str | int, ...]
 _TAG_ERRORS = frozenset({"union_tag_invalid", "union_tag_not_found"})
@@ -57,6 +58,18 @@ def validate_item(raw: Any, prefix: Path) -> TouchpointCreateItem | InvalidInput
         return TOUCHPOINT_ADAPTER.validate_python(raw)
     except ValidationError as exc:
         return invalid(_errors_of(exc, prefix))
+
+
+def validate_items(
+    raws: Sequence[Any], prefixes: Sequence[Path]
+) -> list[TouchpointCreateItem | InvalidInput]:
+    """Validate many items: in one call when all are valid (the common case), else one by one."""
+    if all(type(raw) is dict for raw in raws):
+        try:
+            return list(_LIST_ADAPTER.validate_python(raws))
+        except ValidationError:
+            pass
+    return [validate_item(raw, prefix) for raw, prefix in zip(raws, prefixes, strict=True)]
 
 
 def content_hash(item: TouchpointCreateItem) -> str:

@@ -1,10 +1,20 @@
 """Batches: one result per item in order; good items stored even beside bad ones; repeats recognised."""
 
 import asyncio
+import uuid
+from datetime import UTC, datetime
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from service.auth.principal import Principal
+from service.touchpoints.ingest import row_values
+from service.touchpoints.models import Touchpoint
+from service.touchpoints.repository import COPY_FROM_ROWS, driver_connection, write_touchpoints
+from service.touchpoints.validation import TOUCHPOINT_ADAPTER, content_hash
+from service.vocabulary import Role
 from tests.touchpoints.world import World, count_links, count_touchpoints, keyed, payload
 
 
@@ -138,3 +148,61 @@ async def test_a_batch_body_without_items_is_refused(
     response = await client.post("/v1/touchpoints/batch", json={"touchpoints": []}, headers=manager)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "items"
+
+
+async def test_a_large_batch_is_written_whole_with_typed_facts(
+    client: httpx.AsyncClient, world: World, manager: dict[str, str], session: AsyncSession
+) -> None:
+    # Large enough to go through COPY rather than INSERT.
+    items = [
+        payload(world, "audit", facts={"tool": "Engagement audit", "score_percent": 70 + i % 30 + 0.25})
+        for i in range(COPY_FROM_ROWS + 10)
+    ]
+    response = await client.post("/v1/touchpoints/batch", json={"items": items}, headers=manager)
+    assert {r["status"] for r in response.json()["results"]} == {"created"}
+    rows = (
+        await session.execute(
+            select(col(Touchpoint.score_percent), col(Touchpoint.system)).where(
+                col(Touchpoint.organisation_id) == world.org.id
+            )
+        )
+    ).all()
+    assert sorted(float(r.score_percent or 0) for r in rows) == sorted(
+        70 + i % 30 + 0.25 for i in range(len(items))
+    )
+    assert {r.system for r in rows} == {"quality_assurance"}
+    assert await count_links(session, world.org) == len(items)
+
+
+async def test_a_key_stored_meanwhile_turns_the_copy_into_an_insert_that_skips_it(
+    world: World, manager: dict[str, str], client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    taken = await client.post("/v1/touchpoints", json=keyed(world, "taken"), headers=manager)
+    principal = Principal(
+        sub="writer", organisation_id=world.org.id, roles=frozenset({Role.registered_manager})
+    )
+    items = [keyed(world, f"n-{i}") for i in range(COPY_FROM_ROWS)] + [keyed(world, "taken", text="other")]
+    validated = [TOUCHPOINT_ADAPTER.validate_python(item) for item in items]
+    rows = [
+        row_values(item, uuid.uuid4(), shift="early", weekend=False, content_hash=content_hash(item))
+        for item in validated
+    ]
+    links = [
+        (row[0], innovation_id)
+        for row, item in zip(rows, validated, strict=True)
+        for innovation_id in item.innovation_ids
+    ]
+    async with session.begin():
+        conn = await driver_connection(session)
+        written = await write_touchpoints(
+            conn,
+            world.org.id,
+            recorded_at=datetime.now(UTC),
+            recorded_by_sub=principal.sub,
+            rows=rows,
+            links=links,
+        )
+    assert written == {row[0] for row in rows[:-1]}
+    assert await count_touchpoints(session, world.org) == COPY_FROM_ROWS + 1
+    assert await count_links(session, world.org) == COPY_FROM_ROWS + 1
+    assert taken.status_code == 201
