@@ -213,7 +213,7 @@ def _review(
 ) -> None:
     pe, de = ctx.stories[PE], ctx.stories[DE]
     established = ctx.strength(PE, service.key, day) > 0
-    if rng.random() >= (0.93 if established else 0.7):
+    if rng.random() >= (0.98 if established else 0.7):
         return
     review_day = day + timedelta(days=rng.randint(1, 9) if established else rng.randint(2, 20))
     reviewer = ctx.manager(service.key, review_day)
@@ -238,7 +238,7 @@ def _review(
         innovations=innovations,
         incident=incident,
         facts={
-            "learning_captured": rng.random() < (0.92 if innovations else 0.6),
+            "learning_captured": rng.random() < (0.97 if innovations else 0.6),
             "follow_up_observation_planned": follow_up,
         },
     )

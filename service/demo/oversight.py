@@ -168,9 +168,19 @@ def _audits(ctx: DemoContext, story: Story) -> None:
     for service_key in story.service_keys:
         reached = story.started_on + timedelta(days=story.rollout_days.get(service_key, 0))
         day = reached + timedelta(days=story.audit_every)
+        audit = 0
         while day < ctx.anchor:
             months = (day - story.started_on).days / 30
-            score = story.audit_mean + story.audit_trend * months + rng.gauss(0, story.audit_spread)
+            # A settled practice audits steadily: results alternate a little about a gentle rise and
+            # never fall twice running; an unsettled one wanders.
+            wobble = (
+                story.audit_spread * (0.5 if audit % 2 else -0.5)
+                + rng.uniform(-0.15, 0.15) * story.audit_spread
+                if story.audit_steady
+                else rng.gauss(0, story.audit_spread)
+            )
+            score = story.audit_mean + story.audit_trend * months + wobble
+            audit += 1
             # Buddying is audited by its champion; the others by each service's registered manager.
             auditor = champion if story.key == SB else ctx.manager(service_key, day)
             ctx.add(

@@ -47,6 +47,8 @@ class Story:
     audit_spread: float
     # Points gained per month since the start (a settling practice audits a little better each month).
     audit_trend: float
+    # Steady audits never fall twice running; unsteady ones vary at random.
+    audit_steady: bool
     # Post-incident reviews that reflect on it, by the incident's shift.
     review_reference: dict[Shift, float]
     # NoMAD: mean of "is it a normal part of your work now" (0–10) and of the agreement items (1–5).
@@ -90,7 +92,8 @@ def build(anchor: date) -> dict[str, Story]:
             audit_mean=84.0,
             audit_spread=1.5,
             audit_trend=0.4,
-            review_reference=by_shift(0.95, 0.95, 0.95),
+            audit_steady=True,
+            review_reference=by_shift(1.0, 1.0, 1.0),
             normal_now=by_shift(8.2, 8.0, 7.6),
             agreement=by_shift(4.2, 4.2, 4.0),
         ),
@@ -113,6 +116,7 @@ def build(anchor: date) -> dict[str, Story]:
             audit_mean=80.0,
             audit_spread=3.0,
             audit_trend=0.2,
+            audit_steady=False,
             review_reference=by_shift(0.92, 0.9, 0.3),
             normal_now=by_shift(7.0, 7.0, 3.2),
             agreement=by_shift(3.9, 3.9, 2.8),
@@ -126,9 +130,9 @@ def build(anchor: date) -> dict[str, Story]:
             note_reference=by_shift(0.0, 0.0, 0.0),
             care_plan_reference=0.0,
             # Outside the champion's own handovers it is hardly mentioned.
-            handover_reference=by_shift(0.01, 0.01, 0.0),
-            meeting_reference=0.5,
-            supervision_reference=by_shift(0.1, 0.1, 0.05),
+            handover_reference=by_shift(0.005, 0.005, 0.0),
+            meeting_reference=0.3,
+            supervision_reference=by_shift(0.04, 0.04, 0.02),
             explains_why=by_shift(0.75, 0.7, 0.6),
             practice_quality=by_shift(3.8, 3.6, 3.4),
             observation_every={E: 0, L: 0, N: 0},
@@ -137,6 +141,7 @@ def build(anchor: date) -> dict[str, Story]:
             audit_mean=74.0,
             audit_spread=4.0,
             audit_trend=0.0,
+            audit_steady=False,
             review_reference=by_shift(0.0, 0.0, 0.0),
             normal_now=by_shift(4.5, 4.0, 3.0),
             agreement=by_shift(3.3, 3.2, 3.0),

@@ -17,10 +17,19 @@ RESPONSE_RATE = 0.6
 CONSTRUCT_ITEMS = {"c": 4, "cp": 4, "ca": 7, "rm": 5}
 REVERSED_ITEMS = frozenset({"ca2"})
 OPT_OUTS = ("na_role", "na_stage", "na_intervention")
+ONBOARDING = frozenset({TouchpointKind.induction, TouchpointKind.shadowing})
 
 
 def generate(ctx: DemoContext) -> None:
     rng = ctx.rng("staff-voice")
+    # Buddying is surveyed among those it involves: its champion, new starters and their buddies.
+    involved = {cast.BUDDYING_CHAMPION} | {
+        ref
+        for t in ctx.touchpoints
+        if cast.STRUCTURED_BUDDYING in t.innovations and t.kind in ONBOARDING
+        for ref in (t.subject, t.buddy)
+        if ref is not None
+    }
     for wave in WAVES:
         opens = ctx.anchor - timedelta(days=wave)
         for story in ctx.stories.values():
@@ -32,6 +41,7 @@ def generate(ctx: DemoContext) -> None:
                     member.service_key not in story.service_keys
                     or not member.active_on(opens)
                     or member.role is StaffRole.registered_manager
+                    or (story.key == cast.STRUCTURED_BUDDYING and member.external_ref not in involved)
                     or rng.random() >= RESPONSE_RATE
                 ):
                     continue
