@@ -26,6 +26,7 @@ import httpx
 from bench.common import Provider, bearer, embedded_database, percentile, running_server, seed_provider
 from service.database import asyncpg_connect_kwargs
 from service.model_helpers import utcnow
+from service.runtime import tune_garbage_collector
 from service.services.models import DEFAULT_SHIFT_PATTERN
 from service.touchpoints.ingest import row_values
 from service.touchpoints.repository import ROW_COLUMNS
@@ -197,6 +198,8 @@ async def bench_single(
 
 
 async def main() -> None:
+    # The harness allocates as much as the server (COPY rows, request bodies): same collector tuning.
+    tune_garbage_collector()
     started = time.perf_counter()
     async with embedded_database("ingest") as url:
         provider = await seed_provider(url)

@@ -14,10 +14,13 @@ def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from service.main import create_app
+    from service.runtime import tune_garbage_collector
 
     settings = get_settings()
+    app = create_app(settings)
+    tune_garbage_collector()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level=settings.log_level,
