@@ -25,6 +25,7 @@ from service.errors import Conflict, ProblemError
 from service.model_helpers import utcnow
 from service.policy import Permission, allowed, check
 from service.touchpoints.limits import MAX_BATCH_ITEMS, too_many_items
+from service.touchpoints.reading import load_touchpoint
 from service.touchpoints.repository import (
     TYPED_FACTS,
     StoredKey,
@@ -302,15 +303,6 @@ def item_result(index: int, outcome: Outcome) -> ItemResult:
     return ItemResult(index=index, status=outcome.status, id=outcome.id, problem=problem)
 
 
-async def record_outcomes(
-    *, session: AsyncSession, principal: Principal, items: Sequence[Any], batch: bool
-) -> list[Outcome]:
-    check(principal, Permission.touchpoint_write)
-    if len(items) > MAX_BATCH_ITEMS:
-        raise too_many_items(len(items))
-    return await _Recording(session, principal, items, batch).run()
-
-
 async def record_touchpoints(
     *, session: AsyncSession, principal: Principal, items: Sequence[Mapping[str, Any]]
 ) -> list[ItemResult]:
@@ -319,7 +311,10 @@ async def record_touchpoints(
     Refused items carry a problem naming each offending field as `items[i].…`. Only flushes: the
     caller's unit of work commits.
     """
-    outcomes = await record_outcomes(session=session, principal=principal, items=items, batch=True)
+    check(principal, Permission.touchpoint_write)
+    if len(items) > MAX_BATCH_ITEMS:
+        raise too_many_items(len(items))
+    outcomes = await _Recording(session, principal, items, batch=True).run()
     return [item_result(index, outcome) for index, outcome in enumerate(outcomes)]
 
 
@@ -355,10 +350,8 @@ async def record_touchpoint(
 
     Returns the stored record: the new one, or for an identical repeat the one stored before.
     """
-    from service.touchpoints.reading import load_touchpoint
-
-    recording = _Recording(session, principal, [item], batch=False)
     check(principal, Permission.touchpoint_write)
+    recording = _Recording(session, principal, [item], batch=False)
     (outcome,) = await recording.run()
     if outcome.problem is not None:
         raise outcome.problem
