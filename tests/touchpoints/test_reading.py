@@ -11,9 +11,12 @@ from service.audit.models import AccessLogEntry
 from tests.tokens import TokenFactory
 from tests.touchpoints.world import World, keyed, payload
 
+# A fixed point safely in the past, so that every moment below is accepted as not in the future.
+BASE = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=30)
+
 
 def at(days_ago: float) -> str:
-    return (datetime(2026, 11, 20, 12, 0, tzinfo=UTC) - timedelta(days=days_ago)).isoformat()
+    return (BASE - timedelta(days=days_ago)).isoformat()
 
 
 async def test_pages_follow_occurred_at_then_id_without_gaps_or_repeats(

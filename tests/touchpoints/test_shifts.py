@@ -59,13 +59,12 @@ async def test_recorded_shift_uses_the_services_own_pattern_and_zone(
     nights_from_eight = await factories.care_service(
         session, world.org, shift_pattern={"early": "08:00", "late": "15:00", "night": "20:00"}
     )
+    # Midsummer of last year: in British Summer Time, and never in the future.
+    summer_evening = datetime(datetime.now(UTC).year - 1, 7, 1, 19, 30, tzinfo=UTC)
     body = payload(
-        world,
-        service_id=str(nights_from_eight.id),
-        occurred_at="2026-07-01T19:30:00+00:00",
-        innovation_ids=[],
+        world, service_id=str(nights_from_eight.id), occurred_at=summer_evening.isoformat(), innovation_ids=[]
     )
     response = await client.post("/v1/touchpoints", json=body, headers=manager)
     # 19:30 UTC is 20:30 BST: after this service's 20:00 night start.
     assert response.json()["shift"] == "night"
-    assert response.json()["weekend"] is False
+    assert response.json()["weekend"] is (summer_evening.weekday() >= 5)
