@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 07:41:20.495349
+Create Date: 2026-11-27 07:53:43.650934
 """
 
 from collections.abc import Sequence
@@ -228,6 +228,76 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('organisation_id', 'staff_member_id', 'service_id', name=op.f('pk_staff_member_service'))
     )
     op.create_index('ix_staff_member_service_service', 'staff_member_service', ['organisation_id', 'service_id'], unique=False)
+    op.create_table('status_month_rollup',
+    sa.Column('organisation_id', sa.UUID(), nullable=False),
+    sa.Column('innovation_id', sa.UUID(), nullable=False),
+    sa.Column('service_id', sa.UUID(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('refs_total', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('refs_care_records', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('refs_team_communication', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('refs_supervision', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('refs_quality_assurance', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('refs_workforce', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('refs_incident_learning', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('refs_staff_voice', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('referencing_supervisions', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('why_assessed', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('why_explained', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('quality_early_n', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('quality_early_sum', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('quality_late_n', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('quality_late_sum', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('quality_night_n', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('quality_night_sum', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('surveys', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('nomad_coherence_n', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('nomad_coherence_sum', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('nomad_cognitive_participation_n', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('nomad_cognitive_participation_sum', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('nomad_collective_action_n', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('nomad_collective_action_sum', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('nomad_reflexive_monitoring_n', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('nomad_reflexive_monitoring_sum', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('familiar_n', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('familiar_sum', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('normal_now_n', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('normal_now_sum', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('normal_now_high', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('normal_future_n', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('normal_future_sum', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('incidents_reviewed', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('late_incidents_reviewed', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('late_incidents_reviewed_in_month', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id', 'innovation_id'], ['innovation.organisation_id', 'innovation.id'], name=op.f('fk_status_month_rollup_organisation_id_innovation_id'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organisation_id', 'service_id'], ['service.organisation_id', 'service.id'], name=op.f('fk_status_month_rollup_organisation_id_service_id'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('organisation_id', 'innovation_id', 'service_id', 'month', name=op.f('pk_status_month_rollup'))
+    )
+    op.create_table('status_service_month',
+    sa.Column('organisation_id', sa.UUID(), nullable=False),
+    sa.Column('service_id', sa.UUID(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('supervisions', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('incidents', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('late_incidents', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('restrictive_interventions', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id', 'service_id'], ['service.organisation_id', 'service.id'], name=op.f('fk_status_service_month_organisation_id_service_id'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('organisation_id', 'service_id', 'month', name=op.f('pk_status_service_month'))
+    )
+    op.create_table('status_staff_month',
+    sa.Column('organisation_id', sa.UUID(), nullable=False),
+    sa.Column('innovation_id', sa.UUID(), nullable=False),
+    sa.Column('service_id', sa.UUID(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('staff_member_id', sa.UUID(), nullable=False),
+    sa.Column('touchpoints', sa.Integer(), server_default=sa.text('0'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.ForeignKeyConstraint(['organisation_id', 'innovation_id'], ['innovation.organisation_id', 'innovation.id'], name=op.f('fk_status_staff_month_organisation_id_innovation_id'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['organisation_id', 'service_id'], ['service.organisation_id', 'service.id'], name=op.f('fk_status_staff_month_organisation_id_service_id'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('organisation_id', 'innovation_id', 'service_id', 'month', 'staff_member_id', name=op.f('pk_status_staff_month'))
+    )
     op.create_table('touchpoint',
     sa.Column('organisation_id', sa.UUID(), nullable=False),
     sa.Column('id', sa.UUID(), nullable=False),
@@ -317,6 +387,9 @@ def downgrade() -> None:
     op.drop_index('ix_touchpoint_kind_occurred', table_name='touchpoint')
     op.drop_index('ix_touchpoint_incident', table_name='touchpoint')
     op.drop_table('touchpoint')
+    op.drop_table('status_staff_month')
+    op.drop_table('status_service_month')
+    op.drop_table('status_month_rollup')
     op.drop_index('ix_staff_member_service_service', table_name='staff_member_service')
     op.drop_table('staff_member_service')
     op.drop_index('ix_person_ref_service_service', table_name='person_ref_service')

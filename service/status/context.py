@@ -7,7 +7,6 @@ the indicator results of two windows rather than read from anywhere else.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -90,7 +89,7 @@ class StaffVoice:
     explanation: str
 
 
-def _mean(total: int | Decimal, n: int) -> float | None:
+def _mean(total: int, n: int) -> float | None:
     return display(Fraction(total) / n, 2) if n else None
 
 

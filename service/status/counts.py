@@ -72,15 +72,15 @@ class MonthCounts:
     nomad_reflexive_monitoring_n: int = 0
     nomad_reflexive_monitoring_sum: int = 0
     familiar_n: int = 0
-    familiar_sum: Decimal = Decimal(0)
+    familiar_sum: int = 0
     normal_now_n: int = 0
-    normal_now_sum: Decimal = Decimal(0)
+    normal_now_sum: int = 0
     normal_now_high: int = 0
     normal_future_n: int = 0
-    normal_future_sum: Decimal = Decimal(0)
+    normal_future_sum: int = 0
     # Incidents of this month with a review tied to the innovation that captured learning within
-    # REVIEW_WITHIN_DAYS; of those, the ones in the month's last REVIEW_WITHIN_DAYS days ("late"),
-    # and of those the ones whose review came before the month ended.
+    # REVIEW_WITHIN_DAYS (whenever that review happened); of those, the ones in the month's last
+    # REVIEW_WITHIN_DAYS days ("late"), and of those the ones reviewed before the month ended.
     incidents_reviewed: int = 0
     late_incidents_reviewed: int = 0
     late_incidents_reviewed_in_month: int = 0
@@ -108,7 +108,12 @@ class MonthCounts:
 COUNT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(MonthCounts))
 SERVICE_FIELDS: tuple[str, ...] = ("supervisions", "incidents", "late_incidents", "restrictive_interventions")
 INNOVATION_FIELDS: tuple[str, ...] = tuple(n for n in COUNT_FIELDS if n not in SERVICE_FIELDS)
-DECIMAL_FIELDS = frozenset({"familiar_sum", "normal_now_sum", "normal_future_sum"})
+# Set by recomputing the incidents of a month rather than by adding each touchpoint's share.
+INCIDENT_REVIEW_FIELDS: tuple[str, ...] = (
+    "incidents_reviewed",
+    "late_incidents_reviewed",
+    "late_incidents_reviewed_in_month",
+)
 
 
 def summed(items: "list[MonthCounts]") -> MonthCounts:

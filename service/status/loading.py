@@ -1,0 +1,115 @@
+"""Loading what statuses need, by either path, for one provider's innovations.
+
+The fast path (rollups plus the current month's rows) answers every ordinary request. The
+reference path (every raw row, in Python) answers `known_at` and is what the property test
+compares the fast path with.
+"""
+
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.status import repository
+from service.status.counts import ServiceInfo, StatusInputs
+from service.status.engine import StatusResult, evaluate, plan
+from service.status.records import load_records
+from service.status.reference import LoadRange, inputs_from_records
+from service.status.repository import InnovationRow, ServiceRow
+from service.status.thresholds import Thresholds, effective_thresholds, sources
+
+
+@dataclass(frozen=True, slots=True)
+class StatusSubject:
+    """One innovation of one provider, with its inputs and the thresholds it is judged against."""
+
+    innovation: InnovationRow
+    services: dict[uuid.UUID, ServiceRow]
+    inputs: StatusInputs
+    thresholds: Thresholds
+    threshold_sources: dict[str, str]
+    window_days: int
+    history: int
+
+    def evaluate(self, service_ids: Iterable[uuid.UUID], history: int | None = None) -> StatusResult:
+        scope = [s for s in service_ids if s in self.services]
+        return evaluate(
+            self.inputs,
+            self.thresholds,
+            scope,
+            tz=scope_timezone(self.services[s].info for s in scope),
+            window_days=self.window_days,
+            history=history or self.history,
+        )
+
+
+def scope_timezone(infos: Iterable[ServiceInfo]) -> str:
+    """The time zone a scope's months are labelled in: its services' most common one."""
+    counted = Counter(i.timezone for i in infos)
+    if not counted:
+        return "Europe/London"
+    return min(counted, key=lambda tz: (-counted[tz], tz))
+
+
+def load_range(
+    innovations: Sequence[InnovationRow],
+    services: Mapping[uuid.UUID, ServiceRow],
+    *,
+    as_of: datetime,
+    window_days: int,
+    history: int,
+) -> LoadRange:
+    firsts = []
+    baseline: set[Any] = set()
+    for innovation in innovations:
+        tz = scope_timezone(services[s].info for s in innovation.service_ids if s in services)
+        p = plan(tz, as_of, window_days, innovation.started_on, history)
+        firsts.append(p.first_month)
+        baseline.update(p.baseline_months)
+    first = min(firsts) if firsts else as_of.date().replace(day=1)
+    return LoadRange(as_of=as_of, first_month=first, baseline_months=tuple(sorted(baseline)))
+
+
+async def load_subjects(
+    session: AsyncSession,
+    organisation_id: uuid.UUID,
+    innovation_ids: Sequence[uuid.UUID] | None = None,
+    *,
+    as_of: datetime,
+    window_days: int,
+    history: int = 1,
+    known_at: datetime | None = None,
+    reference: bool = False,
+) -> list[StatusSubject]:
+    """Every requested innovation of the provider (all of them when `innovation_ids` is None)."""
+    innovations = await repository.innovations(session, organisation_id, innovation_ids)
+    if not innovations:
+        return []
+    services = await repository.services(session, organisation_id)
+    staff = await repository.staff(session, organisation_id)
+    provider = await repository.provider_thresholds(session, organisation_id)
+    load = load_range(innovations, services, as_of=as_of, window_days=window_days, history=history)
+    infos = {s: row.info for s, row in services.items()}
+    if reference or known_at is not None:
+        records = await load_records(session, organisation_id, known_at=known_at)
+        inputs = {i.id: inputs_from_records(records, i.scope, infos, staff, load) for i in innovations}
+    else:
+        inputs = await repository.load_rollup_inputs(
+            session, organisation_id, [i.scope for i in innovations], infos, staff, load
+        )
+    return [
+        StatusSubject(
+            innovation=i,
+            services={s: services[s] for s in i.service_ids if s in services},
+            inputs=inputs[i.id],
+            thresholds=effective_thresholds(provider, i.thresholds),
+            threshold_sources=sources(provider, i.thresholds),
+            window_days=window_days,
+            history=history,
+        )
+        for i in innovations
+    ]

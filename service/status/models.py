@@ -1,0 +1,90 @@
+"""Monthly rollups of touchpoints, kept current by triggers (migration 0002), read by every status.
+
+One row per (organisation, innovation, service, local month) holds the counts of touchpoints that
+reference the innovation; one per (organisation, service, month) the service-wide counts an
+indicator divides by; one per (organisation, innovation, service, month, recorder) who recorded
+them. The counted columns are the fields of `service.status.counts.MonthCounts`, so the two can
+never disagree about what is counted.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKeyConstraint,
+    Integer,
+    PrimaryKeyConstraint,
+    Table,
+    text,
+)
+from sqlalchemy.dialects.postgresql import UUID
+
+from service.database import metadata
+from service.status.counts import INNOVATION_FIELDS, SERVICE_FIELDS
+
+
+def _count(name: str) -> Column[int]:
+    return Column(name, Integer, nullable=False, server_default=text("0"))
+
+
+def _updated_at() -> Column[datetime]:
+    # Read by the portfolio's change feed to answer "nothing changed" cheaply.
+    return Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()"))
+
+
+status_month_rollup = Table(
+    "status_month_rollup",
+    metadata,
+    Column("organisation_id", UUID(as_uuid=True), nullable=False),
+    Column("innovation_id", UUID(as_uuid=True), nullable=False),
+    Column("service_id", UUID(as_uuid=True), nullable=False),
+    Column("month", Date, nullable=False),
+    *[_count(name) for name in INNOVATION_FIELDS],
+    _updated_at(),
+    PrimaryKeyConstraint("organisation_id", "innovation_id", "service_id", "month"),
+    ForeignKeyConstraint(
+        ["organisation_id", "innovation_id"],
+        ["innovation.organisation_id", "innovation.id"],
+        ondelete="CASCADE",
+    ),
+    ForeignKeyConstraint(
+        ["organisation_id", "service_id"], ["service.organisation_id", "service.id"], ondelete="CASCADE"
+    ),
+)
+
+status_service_month = Table(
+    "status_service_month",
+    metadata,
+    Column("organisation_id", UUID(as_uuid=True), nullable=False),
+    Column("service_id", UUID(as_uuid=True), nullable=False),
+    Column("month", Date, nullable=False),
+    *[_count(name) for name in SERVICE_FIELDS],
+    _updated_at(),
+    PrimaryKeyConstraint("organisation_id", "service_id", "month"),
+    ForeignKeyConstraint(
+        ["organisation_id", "service_id"], ["service.organisation_id", "service.id"], ondelete="CASCADE"
+    ),
+)
+
+status_staff_month = Table(
+    "status_staff_month",
+    metadata,
+    Column("organisation_id", UUID(as_uuid=True), nullable=False),
+    Column("innovation_id", UUID(as_uuid=True), nullable=False),
+    Column("service_id", UUID(as_uuid=True), nullable=False),
+    Column("month", Date, nullable=False),
+    Column("staff_member_id", UUID(as_uuid=True), nullable=False),
+    _count("touchpoints"),
+    _updated_at(),
+    PrimaryKeyConstraint("organisation_id", "innovation_id", "service_id", "month", "staff_member_id"),
+    ForeignKeyConstraint(
+        ["organisation_id", "innovation_id"],
+        ["innovation.organisation_id", "innovation.id"],
+        ondelete="CASCADE",
+    ),
+    ForeignKeyConstraint(
+        ["organisation_id", "service_id"], ["service.organisation_id", "service.id"], ondelete="CASCADE"
+    ),
+)

@@ -1,0 +1,61 @@
+"""Comparing the two ways of loading a status: rollups against raw rows."""
+
+import uuid
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.status.counts import StatusInputs
+from service.status.loading import StatusSubject, load_subjects
+
+
+def normalised(inputs: StatusInputs) -> StatusInputs:
+    return replace(
+        inputs,
+        months={k: v for k, v in sorted(inputs.months.items()) if not v.is_empty()},
+        staff_counts={
+            k: {s: n for s, n in sorted(v.items()) if n}
+            for k, v in sorted(inputs.staff_counts.items())
+            if any(v.values())
+        },
+        baseline={k: v for k, v in sorted(inputs.baseline.items()) if not v.is_empty()},
+        audits=sorted(inputs.audits, key=lambda a: a.touchpoint_id),
+        recent_incidents=sorted(inputs.recent_incidents, key=lambda i: i.touchpoint_id),
+        staff=sorted(inputs.staff, key=lambda s: s.id),
+        starters=sorted(inputs.starters, key=lambda s: s.id),
+    )
+
+
+async def both_paths(
+    session: AsyncSession,
+    organisation_id: uuid.UUID,
+    *,
+    as_of: datetime,
+    window_days: int = 90,
+    history: int = 1,
+) -> tuple[list[StatusSubject], list[StatusSubject]]:
+    fast = await load_subjects(
+        session, organisation_id, as_of=as_of, window_days=window_days, history=history
+    )
+    slow = await load_subjects(
+        session, organisation_id, as_of=as_of, window_days=window_days, history=history, reference=True
+    )
+    return fast, slow
+
+
+def assert_same(fast: list[StatusSubject], slow: list[StatusSubject]) -> None:
+    assert [s.innovation.id for s in fast] == [s.innovation.id for s in slow]
+    for a, b in zip(fast, slow, strict=True):
+        left, right = normalised(a.inputs), normalised(b.inputs)
+        assert left.months == right.months
+        assert left.staff_counts == right.staff_counts
+        assert left.baseline == right.baseline
+        assert left.audits == right.audits
+        assert left.recent_incidents == right.recent_incidents
+        assert left.starters == right.starters
+        assert left.first_reference_month == right.first_reference_month
+        assert left == right
+        scopes = [list(a.services)] + [[s] for s in a.services]
+        for scope in scopes:
+            assert a.evaluate(scope) == b.evaluate(scope)
