@@ -3,6 +3,9 @@
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import record_access
@@ -94,3 +97,19 @@ async def test_log_is_for_provider_admins_of_that_provider_only(
         "/v1/access-log?cursor=WyJ4Il0", headers=tokens.headers(Role.provider_admin, org.id)
     )
     assert broken.status_code == 422
+
+
+async def test_entries_cannot_be_changed_or_removed(session: AsyncSession) -> None:
+    org = await factories.organisation(session)
+    who = Principal(sub="alice", organisation_id=org.id, roles=frozenset({Role.provider_admin}))
+    record_access(session, principal=who, action="user.create", resource_type="user_account")
+    await session.commit()
+    for statement in (
+        "UPDATE access_log SET sub = 'someone else'",
+        "DELETE FROM access_log",
+        "TRUNCATE access_log",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"):
+            await session.execute(text(statement))
+        await session.rollback()
+    assert (await session.execute(text("SELECT sub FROM access_log"))).scalars().all() == ["alice"]
