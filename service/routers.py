@@ -12,6 +12,7 @@ from service.people.router import router as people_router
 from service.services.router import router as services_router
 from service.settings import Settings
 from service.staff.router import router as staff_router
+from service.status.router import router as status_router
 from service.touchpoints.router import router as touchpoints_router
 from service.users.router import router as users_router
 
@@ -30,6 +31,7 @@ def include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(integration_clients_router, prefix="/v1")
     app.include_router(token_router, prefix="/v1")
     app.include_router(access_log_router, prefix="/v1")
+    app.include_router(status_router, prefix="/v1")
     # Outside /v1 by standard (RFC 8615): where token verifiers look for Ingrain's public key.
     app.include_router(well_known_router)
     del settings

@@ -5,10 +5,9 @@ override is validated against the merged result, so a quality lead cannot make a
 than green by changing only one of the two.
 """
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
-from pydantic.fields import FieldInfo
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from service.errors import InvalidInput, invalid_from_pydantic
 
@@ -92,26 +91,66 @@ class Thresholds(_Strict):
     drift: DriftThresholds = DriftThresholds()
 
 
-def _override_model(model: type[BaseModel]) -> type[BaseModel]:
-    """The same fields, every one optional: an override names only what it changes."""
-    definitions: dict[str, Any] = {}
-    for name, info in model.model_fields.items():
-        annotation = info.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            definitions[name] = (_override_model(annotation) | None, None)
-            continue
-        optional: Any = Optional[annotation]  # noqa: UP045 - built at run time from a field's type
-        definitions[name] = (
-            Annotated[optional, *info.metadata],
-            FieldInfo(default=None, description=info.description),
-        )
-    name = (
-        model.__name__.replace("Thresholds", "Override") if model is not Thresholds else "ThresholdOverrides"
-    )
-    return create_model(name, __config__=ConfigDict(extra="forbid"), **definitions)
+OptionalShare = Annotated[float | None, Field(ge=0, le=1)]
+OptionalPercent = Annotated[float | None, Field(ge=0, le=100)]
+OptionalGap = Annotated[float | None, Field(ge=0, le=4)]
+OptionalMin = Annotated[int | None, Field(ge=1, le=10_000)]
 
 
-ThresholdOverrides: type[BaseModel] = _override_model(Thresholds)
+class SystemVisibilityOverride(_Strict):
+    green: int | None = Field(default=None, ge=1, le=4)
+    amber: int | None = Field(default=None, ge=1, le=4)
+
+
+class ShareOverride(_Strict):
+    green: OptionalShare = None
+    amber: OptionalShare = None
+
+
+class ShareWithEvidenceOverride(ShareOverride):
+    min_evidence: OptionalMin = None
+
+
+class ShiftConsistencyOverride(_Strict):
+    green: OptionalGap = None
+    amber: OptionalGap = None
+    min_evidence: OptionalMin = None
+
+
+class AuditStabilityOverride(_Strict):
+    green: OptionalPercent = None
+    amber: OptionalPercent = None
+    max_drop: OptionalPercent = None
+    amber_max_drop: OptionalPercent = None
+    min_evidence: int | None = Field(default=None, ge=2, le=100)
+
+
+class PersonIndependenceOverride(_Strict):
+    top_share_green: OptionalShare = None
+    top_share_amber: OptionalShare = None
+    contributing_green: OptionalShare = None
+    contributing_amber: OptionalShare = None
+    min_evidence: OptionalMin = None
+
+
+class DriftOverride(_Strict):
+    reference_fall: OptionalShare = None
+    min_evidence: OptionalMin = None
+
+
+class ThresholdOverrides(_Strict):
+    """Only the thresholds that differ from what is inherited; everything left out is inherited."""
+
+    system_visibility: SystemVisibilityOverride | None = None
+    supervision_reinforcement: ShareWithEvidenceOverride | None = None
+    understanding_why: ShareWithEvidenceOverride | None = None
+    shift_consistency: ShiftConsistencyOverride | None = None
+    audit_stability: AuditStabilityOverride | None = None
+    incident_learning: ShareOverride | None = None
+    person_independence: PersonIndependenceOverride | None = None
+    turnover_resilience: ShareOverride | None = None
+    drift: DriftOverride | None = None
+
 
 # (section, field that should be stricter, the other, True when higher is stricter)
 _ORDERINGS: tuple[tuple[str, str, str, bool], ...] = (

@@ -1,0 +1,307 @@
+"""Embedding status rules for callers: one innovation's status and history, and every status in scope.
+
+REST and GraphQL both call these. They resolve what the caller may see, load the counts (rollups
+plus the current month, or raw rows for `known_at`), evaluate, and present — withholding small
+counts from commissioners and inspectors.
+"""
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth.principal import Principal
+from service.errors import InvalidInput, NotFound
+from service.pagination import Page, decode_cursor, encode_cursor
+from service.policy import Permission, check
+from service.scoping import ProviderScope
+from service.status import repository
+from service.status.access import innovation_scope, readable_scopes
+from service.status.cqc import cqc_mapping
+from service.status.engine import StatusResult
+from service.status.loading import StatusSubject, load_subjects
+from service.status.present import (
+    context_public,
+    indicators_public,
+    period_name,
+    point_public,
+    reasons_public,
+)
+from service.status.schemas import EmbeddingStatus, InnovationStatuses, StatusHistory, StatusScope
+
+DEFAULT_WINDOW_DAYS = 90
+MIN_WINDOW_DAYS = 28
+MAX_WINDOW_DAYS = 730
+MAX_HISTORY_MONTHS = 24
+# A moment this far ahead of the clock is still "now" (the clocks of sending systems drift).
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def invalid_field(field: str, rule: str, message: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {message}", errors=[{"field": field, "rule": rule, "message": message}])
+
+
+def resolve_moments(as_of: datetime | None, known_at: datetime | None) -> tuple[datetime, datetime | None]:
+    """`as_of` defaults to `known_at` (what the status said that day), else now; neither in the future."""
+    now = datetime.now(UTC)
+    for name, value in (("as_of", as_of), ("known_at", known_at)):
+        if value is not None and value.tzinfo is None:
+            raise invalid_field(name, "timezone_required", "give a time zone, e.g. 2026-03-01T00:00:00Z")
+        if value is not None and value > now + CLOCK_SKEW:
+            raise invalid_field(name, "in_future", "must not be in the future")
+    resolved = as_of or known_at or now
+    return resolved.astimezone(UTC), known_at.astimezone(UTC) if known_at else None
+
+
+def check_window(window_days: int) -> None:
+    if not MIN_WINDOW_DAYS <= window_days <= MAX_WINDOW_DAYS:
+        raise invalid_field(
+            "window_days", "out_of_range", f"must be from {MIN_WINDOW_DAYS} to {MAX_WINDOW_DAYS} days"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Visible:
+    subject: StatusSubject
+    scope: ProviderScope
+    service_ids: list[uuid.UUID]
+
+
+def visible_services(subject: StatusSubject, scope: ProviderScope) -> list[uuid.UUID]:
+    return sorted(
+        s for s in subject.innovation.service_ids if s in subject.services and scope.may_see_service(s)
+    )
+
+
+def status_public(
+    subject: StatusSubject,
+    result: StatusResult,
+    *,
+    service_ids: Sequence[uuid.UUID],
+    service_id: uuid.UUID | None,
+    external: bool,
+    known_at: datetime | None,
+) -> EmbeddingStatus:
+    current = result.current
+    point = current.point
+    innovation = subject.innovation
+    query = {
+        "service_id": service_id,
+        "window_days": subject.window_days,
+        "as_of": point.end.isoformat(),
+    }
+    return EmbeddingStatus(
+        innovation_id=innovation.id,
+        innovation_name=innovation.name,
+        organisation_id=innovation.organisation_id,
+        service_id=service_id,
+        scope=StatusScope(level="service" if service_id else "provider", service_ids=list(service_ids)),
+        as_of=point.end,
+        known_at=known_at,
+        window_days=subject.window_days,
+        period=period_name(point, subject.window_days),
+        window_start=point.start,
+        window_end=point.end,
+        stage=current.stage,
+        stage_reasons=reasons_public(current.stage_reasons),
+        months_in_stage=result.months_in_stage,
+        indicators=indicators_public(current, external=external, innovation_id=innovation.id, query=query),
+        context=context_public(current, external=external),
+        thresholds=subject.thresholds,
+        threshold_sources=subject.threshold_sources,
+        cqc_framework=cqc_mapping().framework,
+        suppressed_counts=external,
+    )
+
+
+async def _subject(
+    session: AsyncSession,
+    principal: Principal,
+    innovation_id: uuid.UUID,
+    *,
+    as_of: datetime,
+    window_days: int,
+    history: int = 1,
+    known_at: datetime | None = None,
+) -> Visible:
+    scope = await innovation_scope(session, principal, innovation_id, as_of=as_of)
+    subjects = await load_subjects(
+        session,
+        scope.provider_id,
+        [innovation_id],
+        as_of=as_of,
+        window_days=window_days,
+        history=history,
+        known_at=known_at,
+    )
+    if not subjects:
+        raise NotFound(f"no innovation {innovation_id}")
+    service_ids = visible_services(subjects[0], scope)
+    if not service_ids:
+        raise NotFound(f"no innovation {innovation_id}")
+    return Visible(subjects[0], scope, service_ids)
+
+
+def _one_service(visible: Visible, service_id: uuid.UUID | None) -> list[uuid.UUID]:
+    if service_id is None:
+        return visible.service_ids
+    if service_id in visible.service_ids:
+        return [service_id]
+    if service_id in visible.subject.innovation.service_ids:
+        raise NotFound(f"no service {service_id}")  # in scope of the innovation, but not of the caller
+    raise invalid_field(
+        "service_id", "not_in_scope", "is not a service this innovation is in scope of for you"
+    )
+
+
+async def innovation_status(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    innovation_id: uuid.UUID,
+    service_id: uuid.UUID | None = None,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    as_of: datetime | None = None,
+    known_at: datetime | None = None,
+) -> EmbeddingStatus:
+    """The status of one innovation for one service or, without `service_id`, the provider."""
+    check(principal, Permission.status_read)
+    check_window(window_days)
+    moment, known = resolve_moments(as_of, known_at)
+    visible = await _subject(
+        session, principal, innovation_id, as_of=moment, window_days=window_days, known_at=known
+    )
+    service_ids = _one_service(visible, service_id)
+    result = visible.subject.evaluate(service_ids)
+    return status_public(
+        visible.subject,
+        result,
+        service_ids=service_ids,
+        service_id=service_id,
+        external=visible.scope.is_external,
+        known_at=known,
+    )
+
+
+async def innovation_history(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    innovation_id: uuid.UUID,
+    service_id: uuid.UUID | None = None,
+    months: int = 12,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    as_of: datetime | None = None,
+) -> StatusHistory:
+    """The monthly series: one point per month, each the window ending at that month's end, the
+    last ending at `as_of`."""
+    check(principal, Permission.status_read)
+    check_window(window_days)
+    if not 1 <= months <= MAX_HISTORY_MONTHS:
+        raise invalid_field("months", "out_of_range", f"must be from 1 to {MAX_HISTORY_MONTHS}")
+    moment, _ = resolve_moments(as_of, None)
+    visible = await _subject(
+        session, principal, innovation_id, as_of=moment, window_days=window_days, history=months
+    )
+    service_ids = _one_service(visible, service_id)
+    result = visible.subject.evaluate(service_ids, history=months)
+    points = result.history or [result.current]
+    external = visible.scope.is_external
+    innovation = visible.subject.innovation
+    return StatusHistory(
+        innovation_id=innovation.id,
+        innovation_name=innovation.name,
+        organisation_id=innovation.organisation_id,
+        service_id=service_id,
+        scope=StatusScope(level="service" if service_id else "provider", service_ids=service_ids),
+        as_of=moment,
+        window_days=window_days,
+        months=[
+            point_public(
+                p,
+                external=external,
+                innovation_id=innovation.id,
+                window_days=window_days,
+                service_id=service_id,
+            )
+            for p in points
+        ],
+        thresholds=visible.subject.thresholds,
+        suppressed_counts=external,
+    )
+
+
+def innovation_statuses(
+    subject: StatusSubject, scope: ProviderScope, known_at: datetime | None = None
+) -> InnovationStatuses | None:
+    """The provider row and one row per service, all from the same loaded counts."""
+    service_ids = visible_services(subject, scope)
+    if not service_ids:
+        return None
+    external = scope.is_external
+    provider = status_public(
+        subject,
+        subject.evaluate(service_ids),
+        service_ids=service_ids,
+        service_id=None,
+        external=external,
+        known_at=known_at,
+    )
+    services = [
+        status_public(
+            subject,
+            subject.evaluate([s]),
+            service_ids=[s],
+            service_id=s,
+            external=external,
+            known_at=known_at,
+        )
+        for s in service_ids
+    ]
+    return InnovationStatuses(
+        innovation_id=subject.innovation.id,
+        innovation_name=subject.innovation.name,
+        organisation_id=subject.innovation.organisation_id,
+        phase=subject.innovation.phase,
+        provider=provider,
+        services=services,
+    )
+
+
+async def list_statuses(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    as_of: datetime | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+) -> Page[InnovationStatuses]:
+    """Every innovation the caller may read, provider by provider, one page of innovations at a time."""
+    check(principal, Permission.status_read)
+    check_window(window_days)
+    moment, _ = resolve_moments(as_of, None)
+    after = decode_cursor(cursor, arity=2)
+    after_key = (uuid.UUID(after[0]), uuid.UUID(after[1])) if after else None
+    wanted: list[tuple[ProviderScope, uuid.UUID]] = []
+    for scope in await readable_scopes(session, principal, as_of=moment):
+        for row in sorted(await repository.innovations(session, scope.provider_id), key=lambda r: r.id):
+            if not any(scope.may_see_service(s) for s in row.service_ids):
+                continue
+            if after_key is None or (scope.provider_id, row.id) > after_key:
+                wanted.append((scope, row.id))
+    page, more = wanted[:limit], len(wanted) > limit
+    items: list[InnovationStatuses] = []
+    by_provider: dict[uuid.UUID, tuple[ProviderScope, list[uuid.UUID]]] = {}
+    for scope, innovation_id in page:
+        by_provider.setdefault(scope.provider_id, (scope, []))[1].append(innovation_id)
+    for provider_id, (scope, ids) in by_provider.items():
+        subjects = await load_subjects(session, provider_id, ids, as_of=moment, window_days=window_days)
+        for subject in sorted(subjects, key=lambda s: s.innovation.id):
+            statuses = innovation_statuses(subject, scope)
+            if statuses is not None:
+                items.append(statuses)
+    next_cursor = encode_cursor([str(page[-1][0].provider_id), str(page[-1][1])]) if more and page else None
+    return Page[InnovationStatuses](items=items, next_cursor=next_cursor)
