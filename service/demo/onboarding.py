@@ -5,7 +5,7 @@ runs it: she inducts, keeps the shadowing log, does the early supervisions and s
 """
 
 import random
-from datetime import timedelta
+from datetime import date, timedelta
 
 from service.demo import cast, stories
 from service.demo.calendar import during_shift
@@ -65,7 +65,6 @@ def _onboard(ctx: DemoContext, rng: random.Random, starter: StaffPlan, champion:
         )
         supervise(ctx, rng, starter, supervisor, day, buddying=0.95 if supervisor is champion else 0.25)
     _competency(ctx, rng, starter, champion if structured else None)
-    _deescalation_check(ctx, rng, starter)
     if structured:
         observe(
             ctx, rng, service_key, ctx.stories[SB], start + timedelta(days=rng.randint(14, 28)), starter.shift
@@ -89,15 +88,30 @@ def _buddy(
 
 
 def _competency(ctx: DemoContext, rng: random.Random, starter: StaffPlan, champion: StaffPlan | None) -> None:
-    """An early competency check on proactive engagement; a fail is re-checked a fortnight later."""
+    """An early competency check on proactive engagement (signed off by the champion where she runs
+    buddying) and, in its services, on de-escalation."""
     day = starter.started_on + timedelta(days=rng.randint(21, 42))
-    if ctx.strength(PE, starter.service_key, day) == 0:
+    if ctx.strength(PE, starter.service_key, day) > 0:
+        checker = champion or ctx.supervisor(starter, day)
+        _check_until_passed(ctx, rng, starter, checker, (PE, SB) if champion else (PE,), day)
+    # The de-escalation gap is in what happens on nights afterwards, not in induction.
+    day = starter.started_on + timedelta(days=rng.randint(21, 42))
+    if ctx.strength(DE, starter.service_key, starter.started_on) > 0:
+        _check_until_passed(ctx, rng, starter, ctx.supervisor(starter, day), (DE,), day)
+
+
+def _check_until_passed(
+    ctx: DemoContext,
+    rng: random.Random,
+    starter: StaffPlan,
+    checker: StaffPlan | None,
+    innovations: tuple[str, ...],
+    day: date,
+) -> None:
+    """A competency check; a fail is re-checked a fortnight later, still inside the first 60 days."""
+    if checker is None:
         return
     for _ in range(2):
-        checker = champion or ctx.supervisor(starter, day)
-        if checker is None:
-            return
-        innovations = (PE, SB) if champion else (PE,)
         passed = rng.random() < 0.9
         ctx.add(
             TouchpointKind.competency_check,
@@ -113,30 +127,3 @@ def _competency(ctx: DemoContext, rng: random.Random, starter: StaffPlan, champi
         if passed:
             return
         day += timedelta(days=14)
-
-
-def _deescalation_check(ctx: DemoContext, rng: random.Random, starter: StaffPlan) -> None:
-    """Day starters are checked on de-escalation within their first weeks; night starters seldom are."""
-    if ctx.strength(DE, starter.service_key, starter.started_on) == 0:
-        return
-    night = starter.shift is Shift.night
-    if night and rng.random() >= 0.4:
-        return
-    day = starter.started_on + timedelta(days=rng.randint(40, 75) if night else rng.randint(28, 50))
-    checker = ctx.supervisor(starter, day)
-    if checker is None:
-        return
-    ctx.add(
-        TouchpointKind.competency_check,
-        service_key=starter.service_key,
-        occurred_at=during_shift(day, starter.shift, rng, to_minute=180),
-        shift=starter.shift,
-        recorded_by=checker,
-        subject=starter.external_ref,
-        source_system=HUB,
-        innovations=(DE,),
-        facts={
-            "passed": rng.random() < (0.6 if night else 0.92),
-            "explains_why": ctx.explains_why(rng, (DE,), starter.shift),
-        },
-    )
