@@ -162,6 +162,42 @@ class Ledger:
         await self.session.flush()
         return touchpoint_id
 
+    async def add_many(self, specs: list[dict[str, Any]]) -> list[uuid.UUID]:
+        """Many touchpoints in two statements (rows, then links), as a batch is written."""
+        ids = []
+        links = []
+        for spec in specs:
+            spec = dict(spec)
+            touchpoint_id = uuid.uuid4()
+            kind, service_id, occurred_at = spec.pop("kind"), spec.pop("service_id"), spec.pop("occurred_at")
+            innovations = spec.pop("innovations", ())
+            row = self._row(
+                touchpoint_id,
+                kind,
+                service_id,
+                occurred_at,
+                spec.pop("shift", None),
+                spec.pop("recorded_by", None),
+                spec.pop("subject", None),
+                {**DEFAULT_FACTS[kind], **spec},
+                None,
+                None,
+            )
+            self.session.add(Touchpoint(**row))
+            links += [(touchpoint_id, i) for i in innovations]
+            ids.append(touchpoint_id)
+        await self.session.flush()
+        for touchpoint_id, innovation_id in links:
+            self.session.add(
+                TouchpointInnovation(
+                    organisation_id=self.organisation_id,
+                    touchpoint_id=touchpoint_id,
+                    innovation_id=innovation_id,
+                )
+            )
+        await self.session.flush()
+        return ids
+
     async def content(self, touchpoint_id: uuid.UUID) -> tuple[Touchpoint, list[uuid.UUID]]:
         row = (
             await self.session.execute(
