@@ -48,13 +48,12 @@ async def load_demo_if_empty(
     session_factory: async_sessionmaker[AsyncSession], settings: Settings
 ) -> DemoLoad | None:
     """Load the demo provider unless it is already there; print a summary and tokens when loaded."""
-    plan = build_plan()
     async with session_factory() as session:
-        existing = await reference.find_provider(session, plan.provider_name)
+        existing = await reference.find_provider(session, cast.PROVIDER_NAME)
     if existing is not None:
-        log.info("demo provider %s already loaded (%s)", plan.provider_name, existing.id)
+        log.info("demo provider %s already loaded (%s)", cast.PROVIDER_NAME, existing.id)
         return None
-    loaded = await load_demo(session_factory, plan)
+    loaded = await load_demo(session_factory, build_plan())
     print(summary_text(loaded, settings), flush=True)
     return loaded
 
@@ -94,31 +93,32 @@ async def load_demo(
 ) -> DemoLoad:
     started = time.perf_counter()
     name = provider_name or plan.provider_name
+    # One transaction: a demo is either there whole or not at all, so a load that fails part-way
+    # is simply tried again on the next start.
     async with unit_of_work(session_factory) as session:
         ids = await reference.write_organisations(session, plan, name)
         await reference.write_reference_data(session, plan, ids)
-    principal = Principal(
-        sub=reference.LOADER_SUB,
-        organisation_id=ids.provider_id,
-        roles=frozenset({Role.quality_lead}),
-    )
-    # Reviews name the incident they follow by its id, so incidents are stored first.
-    reviews = [t for t in plan.touchpoints if t.kind is TouchpointKind.post_incident_review]
-    others = [t for t in plan.touchpoints if t.kind is not TouchpointKind.post_incident_review]
-    stored: dict[str, uuid.UUID] = {}
-    created = duplicates = 0
-    for touchpoints in (others, reviews):
-        for batch in _batches(touchpoints, BATCH_SIZE):
-            items = [_as_posted(t, ids, stored) for t in batch]
-            async with unit_of_work(session_factory) as session:
+        principal = Principal(
+            sub=reference.LOADER_SUB,
+            organisation_id=ids.provider_id,
+            roles=frozenset({Role.quality_lead}),
+        )
+        # Reviews name the incident they follow by its id, so incidents are stored first.
+        reviews = [t for t in plan.touchpoints if t.kind is TouchpointKind.post_incident_review]
+        others = [t for t in plan.touchpoints if t.kind is not TouchpointKind.post_incident_review]
+        stored: dict[str, uuid.UUID] = {}
+        created = duplicates = 0
+        for touchpoints in (others, reviews):
+            for batch in _batches(touchpoints, BATCH_SIZE):
+                items = [_as_posted(t, ids, stored) for t in batch]
                 results = await record_touchpoints(session=session, principal=principal, items=items)
-            for touchpoint, result in zip(batch, results, strict=True):
-                status, touchpoint_id, problem = _outcome(result)
-                if status == "rejected" or touchpoint_id is None:
-                    raise DemoLoadError(f"demo touchpoint {touchpoint.external_id} was refused: {problem}")
-                created += status == "created"
-                duplicates += status == "duplicate"
-                stored[touchpoint.external_id] = touchpoint_id
+                for touchpoint, result in zip(batch, results, strict=True):
+                    status, touchpoint_id, problem = _outcome(result)
+                    if status == "rejected" or touchpoint_id is None:
+                        raise DemoLoadError(f"demo touchpoint {touchpoint.external_id} refused: {problem}")
+                    created += status == "created"
+                    duplicates += status == "duplicate"
+                    stored[touchpoint.external_id] = touchpoint_id
     seconds = time.perf_counter() - started
     log.info("demo provider %s loaded: %d touchpoints in %.1f s", name, created, seconds)
     return DemoLoad(

@@ -13,9 +13,17 @@ from service.demo import cast
 from service.demo.plan import DemoPlan
 from service.innovations.schemas import EmbeddingPlanInput, InnovationCreate
 from service.innovations.service import create_innovation
-from service.organisations.models import AccessGrant, CommissioningRelationship, Organisation
+from service.organisations.grants import create_grant
+from service.organisations.models import Organisation
+from service.organisations.schemas import (
+    AccessGrantCreate,
+    CommissioningRelationshipCreate,
+    OrganisationCreate,
+)
+from service.organisations.service import create_organisation, create_relationship
 from service.people.schemas import PersonRefCreate
 from service.people.service import create_person_ref
+from service.scoping import today
 from service.services.schemas import ServiceCreate
 from service.services.service import create_service
 from service.staff.schemas import StaffMemberCreate
@@ -23,7 +31,7 @@ from service.staff.service import create_staff_member
 from service.vocabulary import OrganisationKind, Role
 
 LOADER_SUB = "ingrain-demo-loader"
-# The inspection grant runs a quarter either side of the day the demo is loaded.
+# The inspection grant runs from a quarter before the data ends to a quarter after it is loaded.
 GRANT_DAYS = 90
 
 
@@ -36,6 +44,9 @@ class DemoIds:
     staff: dict[str, uuid.UUID] = field(default_factory=dict)
     people: dict[str, uuid.UUID] = field(default_factory=dict)
     innovations: dict[str, uuid.UUID] = field(default_factory=dict)
+
+
+PLATFORM_ADMIN = Principal(sub=LOADER_SUB, organisation_id=None, roles=frozenset({Role.platform_admin}))
 
 
 def provider_principal(provider_id: uuid.UUID) -> Principal:
@@ -54,42 +65,48 @@ async def find_provider(session: AsyncSession, name: str) -> Organisation | None
     return (await session.scalars(stmt.limit(1))).first()
 
 
-async def _organisation(session: AsyncSession, name: str, kind: OrganisationKind) -> Organisation:
+async def _organisation(session: AsyncSession, name: str, kind: OrganisationKind) -> uuid.UUID:
     """The commissioner and regulator are shared by every demo provider loaded into one database."""
     stmt = select(Organisation).where(col(Organisation.kind) == kind.value, col(Organisation.name) == name)
     existing = (await session.scalars(stmt.limit(1))).first()
     if existing is not None:
-        return existing
-    row = Organisation(name=name, kind=kind.value)
-    session.add(row)
-    await session.flush()
-    return row
+        return existing.id
+    row = await create_organisation(
+        session=session, principal=PLATFORM_ADMIN, data=OrganisationCreate(name=name, kind=kind)
+    )
+    return row.id
 
 
 async def write_organisations(session: AsyncSession, plan: DemoPlan, provider_name: str) -> DemoIds:
-    provider = Organisation(name=provider_name, kind=OrganisationKind.provider.value)
-    session.add(provider)
-    await session.flush()
-    commissioner = await _organisation(session, plan.commissioner_name, OrganisationKind.commissioner)
-    regulator = await _organisation(session, plan.regulator_name, OrganisationKind.regulator)
-    session.add(
-        CommissioningRelationship(
-            commissioner_id=commissioner.id,
+    """The provider, its commissioner and the regulator, as a platform admin and the provider's
+    admin would set them up through the API."""
+    provider = await create_organisation(
+        session=session,
+        principal=PLATFORM_ADMIN,
+        data=OrganisationCreate(name=provider_name, kind=OrganisationKind.provider),
+    )
+    commissioner_id = await _organisation(session, plan.commissioner_name, OrganisationKind.commissioner)
+    regulator_id = await _organisation(session, plan.regulator_name, OrganisationKind.regulator)
+    await create_relationship(
+        session=session,
+        principal=PLATFORM_ADMIN,
+        data=CommissioningRelationshipCreate(
+            commissioner_id=commissioner_id,
             provider_id=provider.id,
             starts_on=plan.anchor - timedelta(days=3 * 365),
-        )
+        ),
     )
-    session.add(
-        AccessGrant(
-            organisation_id=provider.id,
-            regulator_id=regulator.id,
+    # A grant is time-limited from the day it is given, whatever day the data ends on.
+    await create_grant(
+        session=session,
+        principal=provider_principal(provider.id),
+        data=AccessGrantCreate(
+            regulator_id=regulator_id,
             starts_on=plan.anchor - timedelta(days=GRANT_DAYS),
-            ends_on=plan.anchor + timedelta(days=GRANT_DAYS),
-            created_by=LOADER_SUB,
-        )
+            ends_on=today() + timedelta(days=GRANT_DAYS),
+        ),
     )
-    await session.flush()
-    return DemoIds(provider_id=provider.id, commissioner_id=commissioner.id, regulator_id=regulator.id)
+    return DemoIds(provider_id=provider.id, commissioner_id=commissioner_id, regulator_id=regulator_id)
 
 
 async def write_reference_data(session: AsyncSession, plan: DemoPlan, ids: DemoIds) -> None:

@@ -4,6 +4,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -14,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.auth.tokens import verify_hs256_token
 from service.database import create_engine, create_session_factory
 from service.demo.generate import build_plan
-from service.demo.loader import load_demo, load_demo_if_empty
+from service.demo.loader import DemoLoadError, load_demo, load_demo_if_empty
 from service.demo.plan import DemoPlan
 from service.settings import Settings
 from service.touchpoints.reading import visible_touchpoints
-from service.vocabulary import Role
+from service.vocabulary import Role, TouchpointKind
 from tests.conftest import TEMPLATE, _admin, _with_database
 
 ANCHOR = date(2026, 11, 27)
@@ -221,3 +222,18 @@ async def test_a_forced_second_copy_sits_beside_the_first(
         ).all()
     # The commissioner and regulator are shared; each copy is its own provider.
     assert [tuple(r) for r in organisations] == [("commissioner", 1), ("provider", 2), ("regulator", 1)]
+
+
+async def test_a_load_refused_part_way_leaves_nothing_behind(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    plan = build_plan(anchor=ANCHOR, days=5)
+    note = next(t for t in reversed(plan.touchpoints) if t.kind is TouchpointKind.daily_note)
+    broken = replace(note, facts={**note.facts, "engagement_quality": 9})
+    plan = replace(plan, touchpoints=tuple(broken if t is note else t for t in plan.touchpoints))
+    with pytest.raises(DemoLoadError, match=note.external_id):
+        await load_demo(session_factory, plan)
+    async with session_factory() as session:
+        left = (await session.execute(text("SELECT count(*) FROM organisation"))).scalar_one()
+        touchpoints = (await session.execute(text("SELECT count(*) FROM touchpoint"))).scalar_one()
+    assert (left, touchpoints) == (0, 0)
