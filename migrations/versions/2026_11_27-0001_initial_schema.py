@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 07:53:43.650934
+Create Date: 2026-11-27 08:49:45.052667
 """
 
 from collections.abc import Sequence
@@ -274,6 +274,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['organisation_id', 'service_id'], ['service.organisation_id', 'service.id'], name=op.f('fk_status_month_rollup_organisation_id_service_id'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('organisation_id', 'innovation_id', 'service_id', 'month', name=op.f('pk_status_month_rollup'))
     )
+    op.create_index('ix_status_month_rollup_updated', 'status_month_rollup', ['organisation_id', 'updated_at'], unique=False)
     op.create_table('status_service_month',
     sa.Column('organisation_id', sa.UUID(), nullable=False),
     sa.Column('service_id', sa.UUID(), nullable=False),
@@ -286,6 +287,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['organisation_id', 'service_id'], ['service.organisation_id', 'service.id'], name=op.f('fk_status_service_month_organisation_id_service_id'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('organisation_id', 'service_id', 'month', name=op.f('pk_status_service_month'))
     )
+    op.create_index('ix_status_service_month_updated', 'status_service_month', ['organisation_id', 'updated_at'], unique=False)
     op.create_table('status_staff_month',
     sa.Column('organisation_id', sa.UUID(), nullable=False),
     sa.Column('innovation_id', sa.UUID(), nullable=False),
@@ -298,6 +300,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['organisation_id', 'service_id'], ['service.organisation_id', 'service.id'], name=op.f('fk_status_staff_month_organisation_id_service_id'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('organisation_id', 'innovation_id', 'service_id', 'month', 'staff_member_id', name=op.f('pk_status_staff_month'))
     )
+    op.create_index('ix_status_staff_month_updated', 'status_staff_month', ['organisation_id', 'updated_at'], unique=False)
     op.create_table('touchpoint',
     sa.Column('organisation_id', sa.UUID(), nullable=False),
     sa.Column('id', sa.UUID(), nullable=False),
@@ -387,8 +390,11 @@ def downgrade() -> None:
     op.drop_index('ix_touchpoint_kind_occurred', table_name='touchpoint')
     op.drop_index('ix_touchpoint_incident', table_name='touchpoint')
     op.drop_table('touchpoint')
+    op.drop_index('ix_status_staff_month_updated', table_name='status_staff_month')
     op.drop_table('status_staff_month')
+    op.drop_index('ix_status_service_month_updated', table_name='status_service_month')
     op.drop_table('status_service_month')
+    op.drop_index('ix_status_month_rollup_updated', table_name='status_month_rollup')
     op.drop_table('status_month_rollup')
     op.drop_index('ix_staff_member_service_service', table_name='staff_member_service')
     op.drop_table('staff_member_service')

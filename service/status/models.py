@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKeyConstraint,
+    Index,
     Integer,
     PrimaryKeyConstraint,
     Table,
@@ -52,6 +53,8 @@ status_month_rollup = Table(
     ForeignKeyConstraint(
         ["organisation_id", "service_id"], ["service.organisation_id", "service.id"], ondelete="CASCADE"
     ),
+    # "Has anything changed?" (the portfolio change feed) is a max() over this.
+    Index("ix_status_month_rollup_updated", "organisation_id", "updated_at"),
 )
 
 status_service_month = Table(
@@ -66,6 +69,8 @@ status_service_month = Table(
     ForeignKeyConstraint(
         ["organisation_id", "service_id"], ["service.organisation_id", "service.id"], ondelete="CASCADE"
     ),
+    # "Has anything changed?" (the portfolio change feed) is a max() over this.
+    Index("ix_status_service_month_updated", "organisation_id", "updated_at"),
 )
 
 status_staff_month = Table(
@@ -87,4 +92,6 @@ status_staff_month = Table(
     ForeignKeyConstraint(
         ["organisation_id", "service_id"], ["service.organisation_id", "service.id"], ondelete="CASCADE"
     ),
+    # "Has anything changed?" (the portfolio change feed) is a max() over this.
+    Index("ix_status_staff_month_updated", "organisation_id", "updated_at"),
 )
