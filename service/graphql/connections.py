@@ -51,16 +51,16 @@ class Connection(Generic[NodeT]):
         return await self._count() if self._count is not None else None
 
 
-def page_limit(first: int) -> int:
-    """REST's limit bounds, with REST's message."""
-    if not 1 <= first <= MAX_LIMIT:
+def page_limit(first: int, *, maximum: int = MAX_LIMIT) -> int:
+    """REST's limit bounds, with REST's rule names."""
+    if not 1 <= first <= maximum:
         raise InvalidInput(
-            f"first: must be between 1 and {MAX_LIMIT}",
+            f"first: must be between 1 and {maximum}",
             errors=[
                 {
                     "field": "first",
-                    "rule": "less_than_equal" if first > MAX_LIMIT else "greater_than_equal",
-                    "message": f"Input should be between 1 and {MAX_LIMIT}",
+                    "rule": "less_than_equal" if first > maximum else "greater_than_equal",
+                    "message": f"Input should be between 1 and {maximum}",
                 }
             ],
         )

@@ -43,8 +43,18 @@ MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 3000
 MAX_COST = 20_000
-# A plain list (indicators, revisions, a touchpoint's innovations) is short; it counts as this many.
+# A plain list (a touchpoint's innovations, a staff member's services) is short; it counts as this
+# many, unless its items are of a type whose lists have a known size.
 LIST_SIZE_ESTIMATE = 10
+LIST_SIZES = {
+    "Indicator": 8,  # the eight indicators
+    "QualityStatement": 2,  # CQC statements an indicator speaks to
+    "StageReason": 3,
+    "DriftSignal": 8,
+    "MonthOutcome": 12,
+    "StatusPoint": 12,  # a history's default months
+    "FieldProblem": 3,
+}
 PAGE_ARGUMENT = "first"
 
 
@@ -71,7 +81,8 @@ class QueryCost:
 
     Every composite field costs 1 per parent object; scalars are free (they come with their object),
     and so are a connection's edges (their nodes are counted). A connection without `first` counts as
-    the default page size; a plain list as LIST_SIZE_ESTIMATE. Introspection fields are free.
+    its default page size; a plain list as LIST_SIZES says for its item type, else LIST_SIZE_ESTIMATE.
+    Introspection fields are free.
     """
 
     def __init__(
@@ -132,24 +143,28 @@ class QueryCost:
             return self._selection_set(node.selection_set, named, multiplier, seen)
         if is_list:
             # Each object of the list counts, and so does what is asked of each.
-            objects = multiplier * LIST_SIZE_ESTIMATE
+            objects = multiplier * LIST_SIZES.get(getattr(named, "name", ""), LIST_SIZE_ESTIMATE)
             return objects + self._selection_set(node.selection_set, named, objects, seen)
-        factor = self._page_size(node) if _is_connection(named) else 1
+        factor = self._page_size(node, definition) if _is_connection(named) else 1
         return multiplier + self._selection_set(node.selection_set, named, multiplier * factor, seen)
 
-    def _page_size(self, node: FieldNode) -> int:
-        for argument in node.arguments or ():
-            if argument.name.value != PAGE_ARGUMENT:
+    def _page_size(self, node: FieldNode, definition: Any) -> int:
+        """`first` as given (literal or variable), else the field's own default, else REST's."""
+        argument = definition.args.get(PAGE_ARGUMENT) if definition is not None else None
+        default = argument.default_value if argument is not None else None
+        fallback = default if isinstance(default, int) and default > 0 else DEFAULT_LIMIT
+        for given in node.arguments or ():
+            if given.name.value != PAGE_ARGUMENT:
                 continue
-            value = argument.value
+            value = given.value
             if isinstance(value, VariableNode):
                 supplied = self.variables.get(value.name.value)
-                return supplied if isinstance(supplied, int) and supplied > 0 else DEFAULT_LIMIT
+                return supplied if isinstance(supplied, int) and supplied > 0 else fallback
             if isinstance(value, IntValueNode):
                 return max(int(value.value), 1)
             literal = value_from_ast_untyped(value)
-            return literal if isinstance(literal, int) and literal > 0 else DEFAULT_LIMIT
-        return DEFAULT_LIMIT
+            return literal if isinstance(literal, int) and literal > 0 else fallback
+        return fallback
 
 
 def query_cost(schema: GraphQLSchema, document: Any, variables: Mapping[str, Any] | None) -> int:

@@ -19,6 +19,7 @@ from strawberry.dataloader import DataLoader
 from service.audit.service import record_access
 from service.auth.principal import Principal
 from service.database import unit_of_work
+from service.graphql.status.loader import Answer, StatusKey, load_statuses
 from service.innovations import repository as innovations_repository
 from service.innovations.models import Innovation, effective_embedding_plan
 from service.innovations.schemas import EmbeddingPlan, InnovationPublic
@@ -209,3 +210,12 @@ class Loaders:
             ]
 
         return self._batched(load, commit=True)
+
+    @cached_property
+    def status(self) -> DataLoader[StatusKey, Answer]:
+        """Embedding statuses; a refusal comes back as the key's error, the others still answer."""
+
+        async def load(session: AsyncSession, keys: list[StatusKey]) -> list[Answer]:
+            return await load_statuses(session, self.principal, keys)
+
+        return self._batched(load)

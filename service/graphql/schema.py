@@ -11,6 +11,8 @@ from service.graphql.reference.innovations import InnovationMutation, Innovation
 from service.graphql.reference.people import PeopleQuery
 from service.graphql.reference.services import ServiceQuery
 from service.graphql.reference.staff import StaffQuery
+from service.graphql.status.queries import StatusQuery
+from service.graphql.status.thresholds import ThresholdsMutation, ThresholdsQuery
 from service.graphql.touchpoints.mutations import TouchpointMutation
 from service.graphql.touchpoints.queries import TouchpointQuery
 from service.graphql.touchpoints.types import KIND_TYPES
@@ -19,13 +21,21 @@ from service.graphql.viewer import ViewerQuery
 
 @strawberry.type
 class Query(
-    ViewerQuery, ServiceQuery, StaffQuery, PeopleQuery, InnovationQuery, TouchpointQuery, AccessLogQuery
+    ViewerQuery,
+    ServiceQuery,
+    StaffQuery,
+    PeopleQuery,
+    InnovationQuery,
+    TouchpointQuery,
+    StatusQuery,
+    ThresholdsQuery,
+    AccessLogQuery,
 ):
     pass
 
 
 @strawberry.type
-class Mutation(TouchpointMutation, InnovationMutation):
+class Mutation(TouchpointMutation, InnovationMutation, ThresholdsMutation):
     pass
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests import factories
 from tests.graphql.helpers import graphql_data
+from tests.graphql.status_world import AS_OF, build_status_world
 from tests.tokens import TokenFactory
 
 NESTED = """{
@@ -68,3 +69,39 @@ async def test_nested_reference_reads_do_not_grow_with_the_data(
 
     assert len(few) == len(many), "\n\n".join(many)
     assert len(many) <= 6
+
+
+NESTED_STATUS = """query ($asOf: DateTime) {
+  services(first: 20) { edges { node {
+    name
+    innovations(first: 20) { edges { node {
+      name
+      status(asOf: $asOf) { stage indicators { key rag numerator denominator } }
+    } } }
+  } } }
+}"""
+
+
+async def test_nested_statuses_do_not_grow_with_the_data(
+    app: Any, client: httpx.AsyncClient, tokens: TokenFactory, session: AsyncSession
+) -> None:
+    small = await build_status_world(session, client, tokens, services=1, innovations=1, days=15)
+    large = await build_status_world(session, client, tokens, services=4, innovations=3, days=15)
+    variables = {"asOf": AS_OF.isoformat()}
+
+    with counted_statements(app) as few:
+        small_data = await graphql_data(client, NESTED_STATUS, small.manager, variables)
+    with counted_statements(app) as many:
+        large_data = await graphql_data(client, NESTED_STATUS, large.manager, variables)
+
+    statuses = [
+        i["node"]["status"]
+        for s in large_data["services"]["edges"]
+        for i in s["node"]["innovations"]["edges"]
+    ]
+    assert len(statuses) == 12
+    assert all(len(status["indicators"]) == 8 for status in statuses)
+    assert small_data["services"]["edges"]
+    assert len(few) == len(many), "\n\n".join(many)
+    # Services, innovations with their services, the caller's scope, one load of the provider's counts.
+    assert len(many) <= 12, "\n\n".join(many)

@@ -3,7 +3,7 @@ REST service functions."""
 
 import uuid
 from datetime import date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -30,6 +30,9 @@ from service.innovations.schemas import (
     InnovationUpdate,
 )
 from service.policy import Permission
+
+if TYPE_CHECKING:
+    from service.graphql.status.types import EmbeddingStatus
 
 
 @strawberry.type(description="Expected referencing touchpoints per month in each delivery system.")
@@ -66,6 +69,33 @@ class Innovation:
     async def services(self, info: GraphQLInfo) -> list[Service]:
         found = await info.context.loaders.service.load_many(self.service_ids)
         return [Service.from_public(s) for s in found if s is not None]
+
+    @strawberry.field(
+        extensions=[policy(Permission.status_read)],
+        description="Its embedding status: for the service it was reached through (a service's "
+        "innovations, or `innovations(serviceId:)`), else for the provider. Statuses asked side by side "
+        "are computed together.",
+    )
+    async def status(
+        self,
+        info: GraphQLInfo,
+        service_id: Annotated[
+            uuid.UUID | None, strawberry.argument(description="A service; default: as described above.")
+        ] = None,
+        window_days: int = 90,
+        as_of: datetime | None = None,
+        known_at: datetime | None = None,
+    ) -> Annotated["EmbeddingStatus", strawberry.lazy("service.graphql.status.types")] | None:
+        from service.graphql.status.queries import status_of
+
+        return await status_of(
+            info,
+            self.id,
+            service_id=service_id or self.scope_service_id,
+            window_days=window_days,
+            as_of=as_of,
+            known_at=known_at,
+        )
 
     @classmethod
     def from_public(

@@ -41,7 +41,7 @@ class Service:
 
     @strawberry.field(description="Innovations in scope at this service, oldest first.")
     async def innovations(
-        self, info: GraphQLInfo, first: First = 50, after: After = None, phase: Phase | None = None
+        self, info: GraphQLInfo, first: First = 20, after: After = None, phase: Phase | None = None
     ) -> Connection[InnovationType]:
         from service.graphql.reference.innovations import innovation_page
 
