@@ -1,9 +1,207 @@
 """Embedding-status read benchmark: `make bench-status` (`python -m bench.status`).
 
-Loads 1,000,000 and then 100,000 touchpoints straight into a throwaway embedded Postgres (COPY, with
-the per-month status rollups filled by their triggers), serves the real API with uvicorn against it and
-measures p50/p95 of `GET /v1/status`, `GET /v1/innovations/{id}/status` (provider and one service),
-`GET /v1/innovations/{id}/status/history?months=12` and the same status read through GraphQL, against a
-plain SQL aggregate over the raw touchpoints measured in the same run. Prints the figures, the growth
-from 100k to 1M and the goal checks of the status and GraphQL issues.
+On a throwaway embedded Postgres, for 100,000 and then 1,000,000 touchpoints (each in a fresh
+database, migrated to head):
+1. loads a provider (20 services, 400 staff with turnover, 5 innovations, 24 months ending now)
+   straight into the database by COPY, with the status rollups counted (bench/status_load.py), and
+   times the load separately;
+2. times the plain SQL aggregate over the raw touchpoints that a naive status would run for one
+   innovation, with raw asyncpg (bench/status_baseline.py);
+3. serves the real API with uvicorn on a loopback port against that database and, as a quality lead,
+   times `GET /v1/status`, `GET /v1/innovations/{id}/status` for the provider and for one service,
+   `GET /v1/innovations/{id}/status/history?months=12` and the same status through `POST /graphql`:
+   p50 and p95 from a few concurrent clients;
+then prints the figures, the growth from 100k to 1M and the goal checks of the status and GraphQL
+issues, every figure against a baseline measured in the same run.
+
+Settings (environment): INGRAIN_BENCH_STATUS_SIZES (default `100000,1000000`),
+INGRAIN_BENCH_STATUS_ROLLUPS (`triggers`: COPY fires the rollup triggers, the default; `rebuild`:
+bulk load with triggers off, then recount), INGRAIN_BENCH_STATUS_REQUESTS (200 per endpoint),
+INGRAIN_BENCH_STATUS_CONCURRENCY (4), INGRAIN_BENCH_STATUS_SECONDS (cap per endpoint, 90),
+INGRAIN_BENCH_STATUS_RAW_RUNS (7), INGRAIN_BENCH_PROFILE (py-spy the server, see bench/common.py).
 """
+
+import asyncio
+import os
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+import asyncpg
+import httpx
+
+from bench.common import BENCH_DIR, bearer, running_server
+from bench.status_baseline import RawAggregate, time_raw_aggregate
+from bench.status_graphql import graphql_status_request
+from bench.status_http import CONCURRENCY, REQUESTS, Request, Timing, measure
+from bench.status_load import Loaded, load_provider
+from bench.status_report import print_report
+from service import embedded_postgres
+from service.database import asyncpg_connect_kwargs, to_asyncpg_url
+from service.migrate import upgrade_async
+
+SIZES = tuple(int(n) for n in os.environ.get("INGRAIN_BENCH_STATUS_SIZES", "100000,1000000").split(","))
+ROLLUPS = os.environ.get("INGRAIN_BENCH_STATUS_ROLLUPS", "triggers")
+RAW_RUNS = int(os.environ.get("INGRAIN_BENCH_STATUS_RAW_RUNS", "7"))
+STAGES = {"not_started", "pilot", "embedding", "embedded", "at_risk", "fading"}
+
+
+@dataclass
+class SizeRun:
+    size: int
+    loaded: Loaded
+    raw: RawAggregate
+    timings: dict[str, Timing] = field(default_factory=dict)
+    stage: str = ""
+    migrate_seconds: float = 0.0
+
+
+def with_database(url: str, name: str) -> str:
+    head, _, query = url.partition("?")
+    return f"{head.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
+@asynccontextmanager
+async def embedded_server() -> AsyncIterator[str]:
+    """One embedded Postgres for the run; yields its server URL. pgserver stops it and deletes its
+    directory when this process exits."""
+    data_dir = BENCH_DIR / f"status-{os.getpid()}"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    yield to_asyncpg_url(embedded_postgres.start(data_dir, cleanup_mode="delete"))
+
+
+@asynccontextmanager
+async def fresh_database(server_url: str, name: str) -> AsyncIterator[str]:
+    admin_url = with_database(server_url, "postgres")
+    admin = await asyncpg.connect(**asyncpg_connect_kwargs(admin_url))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    try:
+        yield with_database(server_url, name)
+    finally:
+        admin = await asyncpg.connect(**asyncpg_connect_kwargs(admin_url))
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+
+def check_status(body: Any) -> None:
+    assert body["stage"] in STAGES, body.get("stage")
+    assert len(body["indicators"]) == 8, "a status has eight indicators"
+
+
+def check_statuses(body: Any) -> None:
+    assert len(body["items"]) == 5, "every innovation has its row"
+    for row in body["items"]:
+        check_status(row["provider"])
+
+
+def check_history(body: Any) -> None:
+    assert len(body["months"]) == 12, "twelve monthly points"
+
+
+def requests_for(loaded: Loaded) -> tuple[list[Request], uuid.UUID]:
+    """The reads timed: the innovation at every service (the largest status) and its busiest service."""
+    cast_ = loaded.cast
+    innovation = cast_.innovations[0]
+    busiest = max(innovation.service_indexes, key=lambda s: cast_.service_weights[s])
+    service_id = cast_.service_ids[busiest]
+    path = f"/v1/innovations/{innovation.id}/status"
+    requests = [
+        Request("GET /v1/status", "GET", "/v1/status", check=check_statuses),
+        Request("GET /v1/innovations/{id}/status", "GET", path, check=check_status),
+        Request(
+            "GET /v1/innovations/{id}/status?service_id",
+            "GET",
+            path,
+            params={"service_id": str(service_id)},
+            check=check_status,
+        ),
+        Request(
+            "GET /v1/innovations/{id}/status/history?months=12",
+            "GET",
+            f"{path}/history",
+            params={"months": "12"},
+            check=check_history,
+        ),
+    ]
+    graphql = graphql_status_request(innovation.id)
+    if graphql is not None:
+        requests.append(graphql)
+    return requests, innovation.id
+
+
+async def run_size(server_url: str, size: int) -> SizeRun:
+    label = f"{size:,}"
+    async with fresh_database(server_url, f"bench_status_{size}") as url:
+        started = time.perf_counter()
+        await upgrade_async(url)
+        migrate_seconds = time.perf_counter() - started
+        print(f"[{label}] loading …", flush=True)
+        mode = cast(Literal["triggers", "rebuild"], ROLLUPS)
+        loaded = await load_provider(url, size, rollups=mode)
+        print(
+            f"[{label}] loaded {loaded.touchpoints:,} touchpoints and {loaded.links:,} links "
+            f"in {loaded.touchpoint_seconds:.1f} s",
+            flush=True,
+        )
+        innovation = loaded.cast.innovations[0]
+        conn = await asyncpg.connect(**asyncpg_connect_kwargs(url))
+        try:
+            raw = await time_raw_aggregate(
+                conn,
+                loaded.organisation_id,
+                innovation.id,
+                [loaded.cast.service_ids[s] for s in innovation.service_indexes],
+                innovation_started_on=innovation.started_on,
+                as_of=datetime.now(UTC),
+                runs=RAW_RUNS,
+            )
+        finally:
+            await conn.close()
+        print(f"[{label}] raw aggregate p50 {raw.p50 * 1000:.0f} ms", flush=True)
+        run = SizeRun(size, loaded, raw, migrate_seconds=migrate_seconds)
+        requests, innovation_id = requests_for(loaded)
+        async with running_server(url) as base_url:
+            headers = bearer(loaded.organisation_id, role="quality_lead", sub="bench-quality-lead")
+            async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120) as client:
+                for request in requests:
+                    timing = await measure(client, request)
+                    run.timings[request.label] = timing
+                    print(
+                        f"[{label}] {request.label}: p50 {timing.p50 * 1000:.1f} ms, "
+                        f"p95 {timing.p95 * 1000:.1f} ms ({timing.count} requests)",
+                        flush=True,
+                    )
+                response = await client.get(f"/v1/innovations/{innovation_id}/status")
+                run.stage = response.json()["stage"]
+        return run
+
+
+async def main() -> int:
+    started = time.perf_counter()
+    print(
+        f"bench-status: sizes {', '.join(f'{s:,}' for s in SIZES)}; rollups by {ROLLUPS}; "
+        f"{REQUESTS} requests per endpoint from {CONCURRENCY} clients",
+        flush=True,
+    )
+    runs = []
+    async with embedded_server() as server_url:
+        for size in SIZES:
+            runs.append(await run_size(server_url, size))
+    ok = print_report(runs, total_seconds=time.perf_counter() - started)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
