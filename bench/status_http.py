@@ -16,7 +16,7 @@ REQUESTS = int(os.environ.get("INGRAIN_BENCH_STATUS_REQUESTS", "200"))
 CONCURRENCY = int(os.environ.get("INGRAIN_BENCH_STATUS_CONCURRENCY", "4"))
 WARM_UP = 8
 # No endpoint may hold the run longer than this; fewer requests are then reported as such.
-SECONDS_PER_ENDPOINT = float(os.environ.get("INGRAIN_BENCH_STATUS_SECONDS", "90"))
+SECONDS_PER_ENDPOINT = float(os.environ.get("INGRAIN_BENCH_STATUS_SECONDS", "40"))
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,8 @@ class Request:
     json: dict[str, Any] | None = None
     # Raises if a response is not what the endpoint should answer (not only a 200).
     check: Callable[[Any], None] | None = None
+    # One client instead of CONCURRENCY: the service time alone, without queueing behind others.
+    sequential: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,8 @@ async def measure(
     client: httpx.AsyncClient,
     request: Request,
     *,
-    requests: int = REQUESTS,
-    concurrency: int = CONCURRENCY,
+    requests: int | None = None,
+    concurrency: int | None = None,
     deadline_seconds: float = SECONDS_PER_ENDPOINT,
 ) -> Timing:
     """Warm up, then `requests` requests from `concurrency` clients; each latency in seconds."""
@@ -71,8 +73,10 @@ async def measure(
     if request.check is not None:
         request.check(response.json())
     size = len(response.content)
+    if concurrency is None:
+        concurrency = 1 if request.sequential else CONCURRENCY
     latencies: list[float] = []
-    remaining = requests
+    remaining = requests if requests is not None else REQUESTS // (4 if request.sequential else 1)
     started = time.perf_counter()
     stop_at = started + deadline_seconds
 

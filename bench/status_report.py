@@ -116,6 +116,13 @@ def print_report(runs: list["SizeRun"], *, total_seconds: float) -> bool:
                 ratio <= GRAPHQL_RATIO,
                 f"GraphQL status at {run.size:,}: p95 {ratio:.2f} × REST's, goal ≤ {GRAPHQL_RATIO}",
             )
+        one = f"{GRAPHQL} (one client)"
+        if one in largest.timings:
+            ratios = ", ".join(
+                f"{r.size:,}: {r.timings[one].p95 / r.timings[f'{STATUS} (one client)'].p95:.2f}×"
+                for r in runs
+            )
+            print(f"  [info] GraphQL ÷ REST status p95 with one client: {ratios}")
     else:
         ok &= _check(False, "GraphQL status: the schema has no innovationStatus field to time")
     print(f"\nTotal run time {total_seconds / 60:.1f} min")
