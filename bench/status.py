@@ -18,7 +18,7 @@ Settings (environment): INGRAIN_BENCH_STATUS_SIZES (default `100000,1000000`),
 INGRAIN_BENCH_STATUS_ROLLUPS (`rebuild`, the default: bulk load with triggers off, then recount the
 rollups, about half the load time; `triggers`: every COPY fires the rollup triggers, as recording
 does; tests/bench checks that both leave the same rollups), INGRAIN_BENCH_STATUS_REQUESTS (200 per endpoint),
-INGRAIN_BENCH_STATUS_CONCURRENCY (4), INGRAIN_BENCH_STATUS_SECONDS (cap per endpoint, 90),
+INGRAIN_BENCH_STATUS_CONCURRENCY (4), INGRAIN_BENCH_STATUS_SECONDS (cap per read, 40),
 INGRAIN_BENCH_STATUS_RAW_RUNS (7), INGRAIN_BENCH_PROFILE (py-spy the server, see bench/common.py).
 """
 
