@@ -37,3 +37,10 @@ def test_every_curl_example_calls_a_route_that_exists() -> None:
     for path in called:
         concrete = re.sub(r"\$[A-Z_]+", "00000000-0000-0000-0000-000000000000", path)
         assert any(p.match(concrete) for p in routes), f"README calls {path}, which no route serves"
+
+
+def test_every_link_into_the_repository_exists() -> None:
+    links = re.findall(r"\]\((?!https?://|#)([^)#]+)", README.read_text())
+    assert links
+    for link in links:
+        assert (README.parent / link).exists(), f"README links to {link}, which is not in the repository"
