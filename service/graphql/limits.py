@@ -4,6 +4,7 @@ Each refusal names the limit and its value. Introspection is switched by
 `Settings.graphql_introspection` (read per request, so one schema serves both configurations).
 """
 
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -32,6 +33,7 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
 )
@@ -46,6 +48,7 @@ MAX_COST = 20_000
 # A plain list (a touchpoint's innovations, a staff member's services) is short; it counts as this
 # many, unless its items are of a type whose lists have a known size.
 LIST_SIZE_ESTIMATE = 10
+PARSED_DOCUMENTS = 512
 LIST_SIZES = {
     "Indicator": 8,  # the eight indicators
     "QualityStatement": 2,  # CQC statements an indicator speaks to
@@ -186,11 +189,32 @@ def _with_defaults(document: Any, variables: Mapping[str, Any]) -> dict[str, Any
     return merged
 
 
+# Documents that passed validation, by their text and the rules they passed: validating a dashboard's
+# query costs far more than running it, and the same few queries arrive again and again. Bounded, so
+# a stream of distinct documents cannot grow it; refused documents are not kept.
+VALIDATED_DOCUMENTS = 512
+_validated: OrderedDict[tuple[str, tuple[Any, ...]], None] = OrderedDict()
+
+
+def _already_valid(query: str, rules: tuple[Any, ...]) -> bool:
+    key = (query, rules)
+    if key in _validated:
+        _validated.move_to_end(key)
+        return True
+    return False
+
+
+def _remember_valid(query: str, rules: tuple[Any, ...]) -> None:
+    _validated[(query, rules)] = None
+    if len(_validated) > VALIDATED_DOCUMENTS:
+        _validated.popitem(last=False)
+
+
 class QueryCostLimiter(SchemaExtension):
-    """Refuses a query whose cost exceeds `max_cost`, after the other validation rules pass.
+    """Validates the document (once per distinct text), then refuses it if its cost exceeds `max_cost`.
 
     The cost needs the variables (a `first: $n`), which graphql-core's validation rules do not see,
-    so this runs the schema's validation itself and adds the cost check to its result.
+    so this runs the schema's validation itself and adds the cost check, per request, to its result.
     """
 
     def __init__(self, max_cost: int = MAX_COST) -> None:
@@ -201,7 +225,13 @@ class QueryCostLimiter(SchemaExtension):
         document = context.graphql_document
         if context.pre_execution_errors is None and document is not None:
             graphql_schema = context.schema._schema
-            errors = validate_document(graphql_schema, document, context.validation_rules)
+            rules = tuple(context.validation_rules)
+            query = context.query or ""
+            errors: list[GraphQLError] = []
+            if not (query and _already_valid(query, rules)):
+                errors = validate_document(graphql_schema, document, rules)
+                if not errors and query:
+                    _remember_valid(query, rules)
             if not errors:
                 cost = query_cost(graphql_schema, document, context.variables)
                 if cost > self.max_cost:
@@ -243,6 +273,8 @@ def limit_extensions() -> list[Any]:
     """
     return [
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        # After the token limit (it sets the parser's options, which are part of the cache key).
+        lambda: ParserCache(maxsize=PARSED_DOCUMENTS),
         lambda: AddValidationRules(_RULES),
         IntrospectionSwitch,
         lambda: QueryCostLimiter(MAX_COST),

@@ -172,3 +172,36 @@ async def test_too_many_tokens_are_refused(client: httpx.AsyncClient, tokens: To
 
     assert body.get("data") is None
     assert f"more than {MAX_TOKENS} tokens" in body["errors"][0]["message"]
+
+
+async def test_a_document_validated_once_is_still_costed_with_each_requests_variables() -> None:
+    query = """query ($n: Int!) { root { branches(first: $n) { edges { node {
+      branches(first: $n) { edges { node { name } } } } } } } }"""
+
+    cheap = await tree.execute(query, variable_values={"n": 2})
+    costly = await tree.execute(query, variable_values={"n": 500})
+
+    assert cheap.errors is None
+    assert costly.errors is not None
+    assert f"maximum query cost of {MAX_COST}" in costly.errors[0].message
+
+
+async def test_the_same_document_is_refused_where_introspection_is_off(
+    client: httpx.AsyncClient, tokens: TokenFactory, session, database_url: str
+) -> None:
+    from service.main import create_app
+    from service.settings import Settings
+
+    org = await factories.organisation(session)
+    query = '{ __type(name: "Query") { name } }'
+    allowed = await graphql(client, query, tokens.headers("care_worker", org.id))
+    closed = Settings(environment="test", demo_data=False, graphql_introspection=False)
+    app = create_app(closed, database_url=database_url)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ingrain.test") as other:
+            refused = await graphql(other, query, TokenFactory(closed).headers("care_worker", org.id))
+
+    assert allowed["data"] == {"__type": {"name": "Query"}}
+    assert refused.get("data") is None
+    assert "introspection" in refused["errors"][0]["message"].lower()
