@@ -1,11 +1,14 @@
 # Ingrain: `make run` serves the API on an embedded Postgres; `make test` runs the whole suite.
-PYTHON ?= python3
+# The first Python ≥ 3.11 on the PATH (`python3` may be older where a newer one sits beside it).
+PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 python3.11; do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
 .PHONY: run test lint typecheck pytest openapi migrate demo bench-ingest bench-status install install-dev clean
 
 $(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Ingrain needs Python 3.11 or newer on the PATH" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
