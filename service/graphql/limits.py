@@ -44,7 +44,9 @@ from service.pagination import DEFAULT_LIMIT
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 3000
-MAX_COST = 20_000
+# The heaviest page REST itself answers, a commissioner's full portfolio page with every status
+# field, costs about 50,000; twice that leaves room without letting pages of pages through.
+MAX_COST = 100_000
 # A plain list (a touchpoint's innovations, a staff member's services) is short; it counts as this
 # many, unless its items are of a type whose lists have a known size.
 LIST_SIZE_ESTIMATE = 10
@@ -57,6 +59,8 @@ LIST_SIZES = {
     "MonthOutcome": 12,
     "StatusPoint": 12,  # a history's default months
     "FieldProblem": 3,
+    "InnovationStatuses": 5,  # a provider's innovations
+    "EmbeddingStatus": 5,  # an innovation's services
 }
 PAGE_ARGUMENT = "first"
 
@@ -105,31 +109,41 @@ class QueryCost:
         return self._selection_set(operation.selection_set, root, 1, frozenset())
 
     def _selection_set(
-        self, selection_set: SelectionSetNode | None, parent: Any, multiplier: int, seen: frozenset[str]
+        self,
+        selection_set: SelectionSetNode | None,
+        parent: Any,
+        multiplier: int,
+        seen: frozenset[str],
+        page: int | None = None,
     ) -> int:
+        """`page`: the `first` of the field that returned `parent`, for a connection below it."""
         if selection_set is None:
             return 0
         total = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                total += self._field(selection, parent, multiplier, seen)
+                total += self._field(selection, parent, multiplier, seen, page)
             elif isinstance(selection, InlineFragmentNode):
                 condition = (
                     self.schema.get_type(selection.type_condition.name.value)
                     if selection.type_condition
                     else parent
                 )
-                total += self._selection_set(selection.selection_set, condition, multiplier, seen)
+                total += self._selection_set(selection.selection_set, condition, multiplier, seen, page)
             elif isinstance(selection, FragmentSpreadNode):
                 name = selection.name.value
                 fragment = self.fragments.get(name)
                 if fragment is None or name in seen:
                     continue
                 condition = self.schema.get_type(fragment.type_condition.name.value)
-                total += self._selection_set(fragment.selection_set, condition, multiplier, seen | {name})
+                total += self._selection_set(
+                    fragment.selection_set, condition, multiplier, seen | {name}, page
+                )
         return total
 
-    def _field(self, node: FieldNode, parent: Any, multiplier: int, seen: frozenset[str]) -> int:
+    def _field(
+        self, node: FieldNode, parent: Any, multiplier: int, seen: frozenset[str], page: int | None
+    ) -> int:
         name = node.name.value
         if name.startswith("__"):
             return 0
@@ -148,8 +162,14 @@ class QueryCost:
             # Each object of the list counts, and so does what is asked of each.
             objects = multiplier * LIST_SIZES.get(getattr(named, "name", ""), LIST_SIZE_ESTIMATE)
             return objects + self._selection_set(node.selection_set, named, objects, seen)
-        factor = self._page_size(node, definition) if _is_connection(named) else 1
-        return multiplier + self._selection_set(node.selection_set, named, multiplier * factor, seen)
+        paged = PAGE_ARGUMENT in definition.args
+        if _is_connection(named):
+            # A connection is paged by its own `first`, or by the one of the field above it
+            # (`portfolioStatus(first:) { providers }`).
+            factor = self._page_size(node, definition) if paged else page or DEFAULT_LIMIT
+            return multiplier + self._selection_set(node.selection_set, named, multiplier * factor, seen)
+        below = self._page_size(node, definition) if paged else None
+        return multiplier + self._selection_set(node.selection_set, named, multiplier, seen, below)
 
     def _page_size(self, node: FieldNode, definition: Any) -> int:
         """`first` as given (literal or variable), else the field's own default, else REST's."""

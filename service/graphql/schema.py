@@ -7,6 +7,7 @@ from strawberry.types import ExecutionContext
 from service.graphql.audit import AccessLogQuery
 from service.graphql.errors import error_extensions, is_unexpected
 from service.graphql.limits import limit_extensions
+from service.graphql.portfolio import PortfolioQuery
 from service.graphql.reference.innovations import InnovationMutation, InnovationQuery
 from service.graphql.reference.people import PeopleQuery
 from service.graphql.reference.services import ServiceQuery
@@ -29,6 +30,7 @@ class Query(
     TouchpointQuery,
     StatusQuery,
     ThresholdsQuery,
+    PortfolioQuery,
     AccessLogQuery,
 ):
     pass

@@ -34,7 +34,15 @@ STATUS = f"""innovationId innovationName organisationId serviceId scope {{ level
   }}
   {THRESHOLDS} thresholdSources cqcFramework suppressedCounts"""
 
-TIMES = {"as_of", "known_at", "window_start", "window_end", "previous_window_start", "previous_window_end"}
+TIMES = {
+    "as_of",
+    "known_at",
+    "window_start",
+    "window_end",
+    "previous_window_start",
+    "previous_window_end",
+    "changed_at",
+}
 # JSON values are kept as they are: their keys are REST's already.
 OPAQUE = {"threshold", "measures", "constructs", "general", "threshold_sources"}
 

@@ -43,9 +43,22 @@ class Branch:
         return [Leaf(name="l")]
 
     @strawberry.field
+    def shelf(self, first: int = 7) -> "Shelf":
+        return Shelf(size=first)
+
+    @strawberry.field
     def branches(self, first: int = DEFAULT_LIMIT) -> Connection["Branch"]:
         RESOLVED.append("branches")
         return connection([Branch(name="b")], cursors=["x"], next_cursor=None, after=None)
+
+
+@strawberry.type(description="A page-sized view whose connection is paged by the field above it.")
+class Shelf:
+    size: strawberry.Private[int]
+
+    @strawberry.field
+    def branches(self) -> Connection[Branch]:
+        return connection([Branch(name="s")], cursors=["x"], next_cursor=None, after=None)
 
 
 @strawberry.type
@@ -101,6 +114,15 @@ def test_a_connection_without_first_counts_a_default_page_and_lists_an_estimate(
     assert paged == 1 + 1 + 2 * DEFAULT_LIMIT
     assert listed == 1 + LIST_SIZE_ESTIMATE + 1 + LIST_SIZE_ESTIMATE
     assert LIST_SIZE_ESTIMATE > 1
+
+
+def test_a_connection_is_paged_by_the_first_of_the_field_above_it() -> None:
+    given = cost("{ root { shelf(first: 3) { branches { edges { node { child { name } } } } } } }")
+    defaulted = cost("{ root { shelf { branches { edges { node { child { name } } } } } } }")
+
+    # root, shelf and branches once; node and child once per branch of the page.
+    assert given == 1 + 1 + 1 + 3 + 3
+    assert defaulted == 1 + 1 + 1 + 7 + 7
 
 
 def test_fragments_and_introspection_are_costed() -> None:
