@@ -137,3 +137,21 @@ async def test_unexpected_errors_are_masked_and_expected_ones_keep_their_problem
         "status": 403,
         "type": "https://ingrain.dev/problems/forbidden",
     }
+
+
+async def test_a_body_over_the_limit_is_refused_before_it_is_parsed(
+    client: httpx.AsyncClient, tokens: TokenFactory, session
+) -> None:
+    from service.touchpoints.limits import MAX_BODY_BYTES
+
+    org = await factories.organisation(session)
+    padding = "#" * (MAX_BODY_BYTES + 1)
+
+    response = await client.post(
+        "/graphql",
+        content=f'{{"query": "{{ viewer {{ sub }} }} {padding}"}}',
+        headers={**tokens.headers("care_worker", org.id), "Content-Type": "application/json"},
+    )
+
+    assert response.status_code == 413
+    assert response.json()["limit"] == {"name": "max_body_bytes", "value": MAX_BODY_BYTES}
