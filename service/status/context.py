@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Any
 
 from service.status.counts import CORE_SYSTEM_VALUES, NOMAD_CONSTRUCTS, NORMAL_NOW_HIGH, MonthCounts
-from service.status.indicators import SYSTEM_NAMES, IndicatorResult, display, percent
+from service.status.indicators import SYSTEM_NAMES, IndicatorResult, display, exact, percent
 from service.status.thresholds import Thresholds
 from service.status.vocabulary import RAG_RANK, RATED, IndicatorKey
 
@@ -162,7 +162,7 @@ def drift_margin(key: IndicatorKey, thresholds: Thresholds) -> Fraction:
     half the distance between its green and amber thresholds."""
     _, green_name, amber_name = _VALUE_DIRECTION[key]
     section = getattr(thresholds, key.value)
-    return abs(Fraction(str(getattr(section, green_name))) - Fraction(str(getattr(section, amber_name)))) / 2
+    return abs(exact(getattr(section, green_name)) - exact(getattr(section, amber_name))) / 2
 
 
 def indicator_drift(
@@ -178,7 +178,7 @@ def indicator_drift(
     if now.value is None or before.value is None:
         return None
     higher_is_better, _, _ = _VALUE_DIRECTION[key]
-    moved = Fraction(str(before.value)) - Fraction(str(now.value))
+    moved = exact(before.value) - exact(now.value)
     worse = moved if higher_is_better else -moved
     if worse > 0 and worse >= drift_margin(key, thresholds):
         return DriftSignal(
@@ -196,7 +196,7 @@ def reference_drift(
 
     Spans are window lengths in any common unit; rates compare as counts per unit.
     """
-    fall = Fraction(str(thresholds.drift.reference_fall))
+    fall = exact(thresholds.drift.reference_fall)
     out = []
     for system in CORE_SYSTEM_VALUES:
         current, previous = now.refs_in(system), before.refs_in(system)

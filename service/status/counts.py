@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from service.vocabulary import CORE_SYSTEMS, DeliverySystem, Shift
 
@@ -17,6 +18,8 @@ from service.vocabulary import CORE_SYSTEMS, DeliverySystem, Shift
 REVIEW_WITHIN_DAYS = 14
 INDUCTION_WITHIN_DAYS = 30
 COMPETENCY_WITHIN_DAYS = 60
+# An induction may come before the first shift, but not by more than this.
+EARLY_STEP_DAYS = 30
 # A core system silent this long counts towards `fading`.
 SILENCE_DAYS = 60
 # NoMAD's general item at or above which a respondent says the innovation is already normal work.
@@ -90,9 +93,9 @@ class MonthCounts:
     late_incidents: int = 0
     restrictive_interventions: int = 0
 
-    def add(self, other: "MonthCounts") -> None:
-        for name in COUNT_FIELDS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+    def add(self, other: "MonthCounts", sign: int = 1) -> None:
+        """Add `other` in (or, with `sign=-1`, take it away)."""
+        _add(self, other, sign)
 
     def refs_in(self, system: str) -> int:
         value: int = getattr(self, SYSTEM_COLUMNS[system])
@@ -102,10 +105,27 @@ class MonthCounts:
         return getattr(self, f"quality_{shift}_n"), getattr(self, f"quality_{shift}_sum")
 
     def is_empty(self) -> bool:
-        return all(not getattr(self, name) for name in COUNT_FIELDS)
+        return not _any(self)
 
 
 COUNT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(MonthCounts))
+
+
+def _compiled(name: str, source: str) -> Any:
+    # Statuses add counts thousands of times per request: one straight-line function per operation
+    # (generated from the field list) instead of a getattr/setattr loop over forty fields.
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<MonthCounts.{name}>", "exec"), namespace)  # noqa: S102 - built from field names
+    return namespace[name]
+
+
+_add = _compiled(
+    "_add",
+    "def _add(a, b, sign):\n" + "".join(f"    a.{n} += sign * b.{n}\n" for n in COUNT_FIELDS),
+)
+_any = _compiled(
+    "_any", "def _any(a):\n    return bool(" + " or ".join(f"a.{n}" for n in COUNT_FIELDS) + ")\n"
+)
 SERVICE_FIELDS: tuple[str, ...] = ("supervisions", "incidents", "late_incidents", "restrictive_interventions")
 INNOVATION_FIELDS: tuple[str, ...] = tuple(n for n in COUNT_FIELDS if n not in SERVICE_FIELDS)
 # Set by recomputing the incidents of a month rather than by adding each touchpoint's share.

@@ -68,7 +68,7 @@ class StatusResult:
 class Plan:
     """Which points to evaluate and which months of data that needs."""
 
-    timeline: list[Point]
+    timeline: tuple[Point, ...]
     first_stage_index: int
     first_month: date
     last_month: date
@@ -112,9 +112,14 @@ class ScopeEvaluator:
         self.window_days = window_days
         self._counts: dict[date, MonthCounts] = {}
         self._referencing_services: dict[date, frozenset[uuid.UUID]] = {}
-        self._staff: dict[date, dict[uuid.UUID, int]] = {}
+        # Referencing touchpoints per recorder, as one vector per month over a fixed order of
+        # recorders, so a window's totals are a column sum rather than a dictionary merge.
+        self._recorder_index: dict[uuid.UUID, int] = {}
+        self._staff: dict[date, list[int]] = {}
         self._window: dict[Point, MonthCounts] = {}
         self._indicators: dict[Point, dict[IndicatorKey, ind.IndicatorResult]] = {}
+        self._independence: dict[Point, ind.IndicatorResult] = {}
+        self._days: dict[Point, tuple[date, date]] = {}
         self._sum_scope()
 
     def _sum_scope(self) -> None:
@@ -126,12 +131,19 @@ class ScopeEvaluator:
             if counts.refs_total:
                 referencing.setdefault(month, set()).add(service_id)
         self._referencing_services = {m: frozenset(s) for m, s in referencing.items()}
-        for (service_id, month), per_staff in self.inputs.staff_counts.items():
-            if service_id not in self.scope:
-                continue
-            merged = self._staff.setdefault(month, {})
+        index = self._recorder_index
+        for member in self.staff:
+            index.setdefault(member.id, len(index))
+        scoped = [(k, v) for k, v in self.inputs.staff_counts.items() if k[0] in self.scope]
+        for _, per_staff in scoped:
+            for staff_id in per_staff:
+                index.setdefault(staff_id, len(index))
+        for (_, month), per_staff in scoped:
+            vector = self._staff.get(month)
+            if vector is None:
+                vector = self._staff[month] = [0] * len(index)
             for staff_id, n in per_staff.items():
-                merged[staff_id] = merged.get(staff_id, 0) + n
+                vector[index[staff_id]] += n
 
     # -- inputs restricted to the scope ------------------------------------------------------------
 
@@ -191,7 +203,11 @@ class ScopeEvaluator:
         return cached
 
     def first_and_last_day(self, point: Point) -> tuple[date, date]:
-        return local_date(point.start, self.tz), local_date(point.end - MICROSECOND, self.tz)
+        days = self._days.get(point)
+        if days is None:
+            days = (local_date(point.start, self.tz), local_date(point.end - MICROSECOND, self.tz))
+            self._days[point] = days
+        return days
 
     # -- indicators --------------------------------------------------------------------------------
 
@@ -226,7 +242,7 @@ class ScopeEvaluator:
             ),
             IndicatorKey.audit_stability: ind.audit_stability(self.audits_in(point), th.audit_stability),
             IndicatorKey.incident_learning: self._incident_learning(point, w),
-            IndicatorKey.person_independence: self._person_independence(point),
+            IndicatorKey.person_independence: self.person_independence(point),
             IndicatorKey.turnover_resilience: self._turnover_resilience(point),
         }
         return out
@@ -263,26 +279,33 @@ class ScopeEvaluator:
         pending = recent - recent_in_time
         return ind.incident_learning(reviewed, eligible, w.incidents, pending, self.th.incident_learning)
 
-    def active_staff(self, point: Point) -> set[uuid.UUID]:
+    def active_staff(self, point: Point) -> list[bool]:
+        """Which recorders (by index) are staff of the scope employed during the window."""
         first_day, last_day = self.first_and_last_day(point)
-        return {
-            s.id
-            for s in self.staff
-            if s.started_on <= last_day and (s.left_on is None or s.left_on >= first_day)
-        }
+        mask = [False] * len(self._recorder_index)
+        for s in self.staff:
+            if s.started_on <= last_day and (s.left_on is None or s.left_on >= first_day):
+                mask[self._recorder_index[s.id]] = True
+        return mask
+
+    def person_independence(self, point: Point) -> ind.IndicatorResult:
+        """Cached on its own: the pilot rule reads it for points whose other indicators no rule needs."""
+        cached = self._independence.get(point)
+        if cached is None:
+            cached = self._person_independence(point)
+            self._independence[point] = cached
+        return cached
 
     def _person_independence(self, point: Point) -> ind.IndicatorResult:
-        per_staff: dict[uuid.UUID, int] = {}
-        for month in point.months:
-            for staff_id, n in self._staff.get(month, {}).items():
-                per_staff[staff_id] = per_staff.get(staff_id, 0) + n
-        attributed = sum(per_staff.values())
-        top = max(per_staff.values(), default=0)
+        vectors = [self._staff[m] for m in point.months if m in self._staff]
+        if len(vectors) > 1:
+            window = list(map(sum, zip(*vectors, strict=True)))
+        else:
+            window = vectors[0] if vectors else [0] * len(self._recorder_index)
         active = self.active_staff(point)
-        contributors = sum(1 for staff_id, n in per_staff.items() if n > 0 and staff_id in active)
-        return ind.person_independence(
-            top, attributed, contributors, len(active), self.th.person_independence
-        )
+        contributors = sum(1 for n, is_active in zip(window, active, strict=True) if n and is_active)
+        th = self.th.person_independence
+        return ind.person_independence(max(window, default=0), sum(window), contributors, sum(active), th)
 
     def _turnover_resilience(self, point: Point) -> ind.IndicatorResult:
         _, last_day = self.first_and_last_day(point)
@@ -334,7 +357,7 @@ class ScopeEvaluator:
             core_systems_referenced=self.core_systems_referenced(point),
             services_in_scope=len(self.scope),
             services_referenced=self.services_referenced(point),
-            person_independence=self.indicators(point)[IndicatorKey.person_independence].rag,
+            person_independence=self.person_independence(point).rag,
             green_run=0,
             green_run_has_turnover=False,
             was_embedding=False,

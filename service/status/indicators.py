@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
+
+from pydantic import BaseModel
 
 from service.status.counts import (
     COMPETENCY_WITHIN_DAYS,
@@ -55,6 +58,18 @@ class IndicatorResult:
     measures: dict[str, Any] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=4096)
+def exact(value: float) -> Fraction:
+    """A threshold or displayed value as the fraction its decimal text means (0.8 is 4/5)."""
+    return Fraction(str(value))
+
+
+@lru_cache(maxsize=256)
+def dumped(section: BaseModel) -> dict[str, Any]:
+    """A thresholds section as the plain dict every result echoes (sections are frozen)."""
+    return section.model_dump()
+
+
 def display(value: Fraction | Decimal | int, places: int = 4) -> float:
     return round(float(value), places)
 
@@ -71,17 +86,17 @@ def join_names(names: Iterable[str]) -> str:
 
 
 def rate_at_least(value: Fraction, green: float, amber: float) -> Rag:
-    if value >= Fraction(str(green)):
+    if value >= exact(green):
         return Rag.green
-    if value >= Fraction(str(amber)):
+    if value >= exact(amber):
         return Rag.amber
     return Rag.red
 
 
 def rate_at_most(value: Fraction, green: float, amber: float) -> Rag:
-    if value <= Fraction(str(green)):
+    if value <= exact(green):
         return Rag.green
-    if value <= Fraction(str(amber)):
+    if value <= exact(amber):
         return Rag.amber
     return Rag.red
 
@@ -105,7 +120,7 @@ def system_visibility(
 ) -> IndicatorResult:
     """Core systems referencing the innovation in at least 2 of the last 3 months."""
     key = IndicatorKey.system_visibility
-    threshold = th.model_dump() | {"months_required": 2, "of_months": 3}
+    threshold = dumped(th) | {"months_required": 2, "of_months": 3}
     visible = [s for s, months in months_referenced.items() if months >= 2]
     hidden = [s for s in months_referenced if s not in visible]
     measures = {"months_referenced": dict(months_referenced)}
@@ -135,7 +150,7 @@ def supervision_reinforcement(
     referencing: int, supervisions: int, th: SupervisionReinforcementThresholds
 ) -> IndicatorResult:
     key = IndicatorKey.supervision_reinforcement
-    threshold = th.model_dump()
+    threshold = dumped(th)
     if supervisions < th.min_evidence:
         text = (
             f"Only {supervisions} supervisions were recorded in the window; "
@@ -154,7 +169,7 @@ def supervision_reinforcement(
 
 def understanding_why(explained: int, assessed: int, th: UnderstandingWhyThresholds) -> IndicatorResult:
     key = IndicatorKey.understanding_why
-    threshold = th.model_dump()
+    threshold = dumped(th)
     if assessed < th.min_evidence:
         text = (
             f"Only {assessed} supervisions, observations or competency checks assessed whether staff "
@@ -178,7 +193,7 @@ def shift_consistency(
     enough is red: the practice is absent there, not merely unmeasured.
     """
     key = IndicatorKey.shift_consistency
-    threshold = th.model_dump()
+    threshold = dumped(th)
     operated_set = set(operated)
     shifts = [s for s in quality if s in operated_set]
     per_shift: dict[str, dict[str, Any]] = {}
@@ -219,7 +234,7 @@ def audit_stability(audits: Iterable[AuditScore], th: AuditStabilityThresholds) 
     """Audits in the window: their mean, the largest drop between consecutive audits of a service,
     and whether a service's last three audits each scored lower than the one before."""
     key = IndicatorKey.audit_stability
-    threshold = th.model_dump()
+    threshold = dumped(th)
     ordered = sorted(audits, key=lambda a: (a.occurred_at, a.touchpoint_id))
     if len(ordered) < th.min_evidence:
         text = (
@@ -241,9 +256,9 @@ def audit_stability(audits: Iterable[AuditScore], th: AuditStabilityThresholds) 
             falling = True
     drop = Fraction(max_drop)
     measures = {"max_drop": display(drop, 2), "falling_trend": falling, "audits": len(ordered)}
-    if mean < Fraction(str(th.amber)) or drop > Fraction(str(th.amber_max_drop)):
+    if mean < exact(th.amber) or drop > exact(th.amber_max_drop):
         rag = Rag.red
-    elif mean >= Fraction(str(th.green)) and drop <= Fraction(str(th.max_drop)) and not falling:
+    elif mean >= exact(th.green) and drop <= exact(th.max_drop) and not falling:
         rag = Rag.green
     else:
         rag = Rag.amber
@@ -267,7 +282,7 @@ def incident_learning(
     way until the period ends.
     """
     key = IndicatorKey.incident_learning
-    threshold = th.model_dump() | {"review_within_days": REVIEW_WITHIN_DAYS}
+    threshold = dumped(th) | {"review_within_days": REVIEW_WITHIN_DAYS}
     measures = {"incidents": incidents, "pending": pending}
     if incidents == 0:
         text = "No incidents were recorded in the window."
@@ -300,7 +315,7 @@ def person_independence(
 ) -> IndicatorResult:
     """The largest single contributor's share, and the share of active staff contributing at all."""
     key = IndicatorKey.person_independence
-    threshold = th.model_dump()
+    threshold = dumped(th)
     measures: dict[str, Any] = {"contributing_staff": contributors, "active_staff": active}
     if attributed < th.min_evidence or active == 0:
         text = (
@@ -317,10 +332,10 @@ def person_independence(
     contributing_staff = min(contributors, active)
     contributing = Fraction(contributing_staff, active)
     measures["contributing_share"] = display(contributing)
-    too_concentrated = top_share > Fraction(str(th.top_share_amber))
-    too_few = contributing < Fraction(str(th.contributing_amber))
-    spread = top_share <= Fraction(str(th.top_share_green))
-    enough = contributing >= Fraction(str(th.contributing_green))
+    too_concentrated = top_share > exact(th.top_share_amber)
+    too_few = contributing < exact(th.contributing_amber)
+    spread = top_share <= exact(th.top_share_green)
+    enough = contributing >= exact(th.contributing_green)
     rag = Rag.red if too_concentrated or too_few else Rag.green if spread and enough else Rag.amber
     text = (
         f"The most active member of staff recorded {percent(top_share)} of {attributed} referencing "
@@ -337,7 +352,7 @@ def turnover_resilience(
 ) -> IndicatorResult:
     """New starters since the innovation began, inducted on it in 30 days and competent in 60."""
     key = IndicatorKey.turnover_resilience
-    threshold = th.model_dump() | {
+    threshold = dumped(th) | {
         "induction_within_days": INDUCTION_WITHIN_DAYS,
         "competency_within_days": COMPETENCY_WITHIN_DAYS,
     }

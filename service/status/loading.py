@@ -20,6 +20,7 @@ from service.status.engine import StatusResult, evaluate, plan
 from service.status.records import load_records
 from service.status.reference import LoadRange, inputs_from_records
 from service.status.repository import InnovationRow, ServiceRow
+from service.status.rollup_reads import load_rollup_inputs
 from service.status.thresholds import Thresholds, effective_thresholds, sources
 
 
@@ -98,7 +99,7 @@ async def load_subjects(
         records = await load_records(session, organisation_id, known_at=known_at)
         inputs = {i.id: inputs_from_records(records, i.scope, infos, staff, load) for i in innovations}
     else:
-        inputs = await repository.load_rollup_inputs(
+        inputs = await load_rollup_inputs(
             session, organisation_id, [i.scope for i in innovations], infos, staff, load
         )
     return [

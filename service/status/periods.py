@@ -42,6 +42,7 @@ def local_date(instant: datetime, tz: str) -> date:
     return instant.astimezone(zone(tz)).date()
 
 
+@lru_cache(maxsize=4096)
 def month_start_at(month: date, tz: str) -> datetime:
     """Local midnight at the start of `month`, as an aware UTC instant (clock changes included)."""
     local = datetime(month.year, month.month, 1, tzinfo=zone(tz))
@@ -99,17 +100,19 @@ def point_ending(end: datetime, window_days: int, tz: str, *, current: bool) -> 
     )
 
 
+@lru_cache(maxsize=4096)
 def month_point(month: date, window_days: int, tz: str) -> Point:
     """The monthly series' point for a complete month: the window ending at that month's end."""
     return point_ending(month_end_at(month, tz), window_days, tz, current=False)
 
 
-def series_points(as_of: datetime, window_days: int, tz: str, count: int) -> list[Point]:
+@lru_cache(maxsize=256)
+def series_points(as_of: datetime, window_days: int, tz: str, count: int) -> tuple[Point, ...]:
     """`count` points, oldest first: complete months before `as_of`'s month, then `as_of` itself."""
     current = point_ending(as_of, window_days, tz, current=True)
     points = [month_point(add_months(current.month, -k), window_days, tz) for k in range(count - 1, 0, -1)]
     points.append(current)
-    return points
+    return tuple(points)
 
 
 def previous_point(point: Point, window_days: int, tz: str) -> Point:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from service.status.counts import (
+    COMPETENCY_WITHIN_DAYS,
+    EARLY_STEP_DAYS,
     NOMAD_CONSTRUCTS,
     NOMAD_REVERSED_ITEMS,
     NORMAL_NOW_HIGH,
@@ -189,6 +191,43 @@ def inputs_from_records(
     return inputs
 
 
+@dataclass(frozen=True, slots=True)
+class StepCandidate:
+    """A referencing induction, shadowing or competency check with a new starter as its subject."""
+
+    kind: str
+    passed: bool
+    occurred_at: datetime
+    occurred_on: date  # local date, in the touchpoint's service's time zone
+
+
+def first_steps(
+    started_on: date, candidates: Iterable[StepCandidate]
+) -> tuple[datetime | None, date | None, datetime | None, date | None]:
+    """A starter's first induction or shadowing, and first passed competency check, among steps
+    dated from EARLY_STEP_DAYS before their start to COMPETENCY_WITHIN_DAYS after it (later ones
+    cannot meet any deadline)."""
+    earliest = started_on - timedelta(days=EARLY_STEP_DAYS)
+    latest = started_on + timedelta(days=COMPETENCY_WITHIN_DAYS)
+    inducted: StepCandidate | None = None
+    competent: StepCandidate | None = None
+    for step in candidates:
+        if not earliest <= step.occurred_on <= latest:
+            continue
+        first_induction = inducted is None or step.occurred_at < inducted.occurred_at
+        first_pass = competent is None or step.occurred_at < competent.occurred_at
+        if step.kind in ("induction", "shadowing") and first_induction:
+            inducted = step
+        elif step.kind == "competency_check" and step.passed and first_pass:
+            competent = step
+    return (
+        inducted.occurred_at if inducted else None,
+        inducted.occurred_on if inducted else None,
+        competent.occurred_at if competent else None,
+        competent.occurred_on if competent else None,
+    )
+
+
 def starters_from_records(
     records: Sequence[TouchpointRecord],
     innovation: InnovationScope,
@@ -196,41 +235,26 @@ def starters_from_records(
     staff: Sequence[StaffTenure],
 ) -> list[Starter]:
     new = {s.id: s for s in staff if s.started_on >= innovation.started_on}
-    inducted: dict[uuid.UUID, TouchpointRecord] = {}
-    competent: dict[uuid.UUID, TouchpointRecord] = {}
+    candidates: dict[uuid.UUID, list[StepCandidate]] = {}
     for record in records:
         subject = record.subject_staff_id
         if subject not in new or innovation.id not in record.innovation_ids:
             continue
-        if record.kind in ("induction", "shadowing"):
-            target = inducted
-        elif record.kind == "competency_check" and record.fact("passed") is True:
-            target = competent
-        else:
+        if record.kind not in ("induction", "shadowing", "competency_check"):
             continue
-        if subject not in target or record.occurred_at < target[subject].occurred_at:
-            target[subject] = record
-
-    def local(record: TouchpointRecord | None) -> tuple[datetime | None, date | None]:
-        if record is None:
-            return None, None
         tz = services[record.service_id].timezone if record.service_id in services else "UTC"
-        return record.occurred_at, local_date(record.occurred_at, tz)
-
-    out = []
-    for member in new.values():
-        inducted_at, inducted_on = local(inducted.get(member.id))
-        competent_at, competent_on = local(competent.get(member.id))
-        out.append(
-            Starter(
-                member.id,
-                member.service_ids,
-                member.started_on,
-                member.left_on,
-                inducted_at,
-                inducted_on,
-                competent_at,
-                competent_on,
+        candidates.setdefault(subject, []).append(
+            StepCandidate(
+                record.kind,
+                record.fact("passed") is True,
+                record.occurred_at,
+                local_date(record.occurred_at, tz),
             )
         )
+    out = [
+        Starter(
+            m.id, m.service_ids, m.started_on, m.left_on, *first_steps(m.started_on, candidates.get(m.id, ()))
+        )
+        for m in new.values()
+    ]
     return sorted(out, key=lambda s: s.id)

@@ -18,7 +18,8 @@ MinEvidence = Annotated[int, Field(ge=1, le=10_000)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Frozen: thresholds are values, safe to share and to use as cache keys.
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class SystemVisibilityThresholds(_Strict):

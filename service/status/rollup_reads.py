@@ -1,0 +1,430 @@
+"""The fast path: a status's counts from the monthly rollups, corrected at `as_of` with raw rows.
+
+Complete months come from the rollup tables. The month containing `as_of` is read whichever way
+touches fewer raw rows: its rows before `as_of` added up from scratch, or its rollup row with the
+rows from `as_of` to the month's end taken away. A status asked for now takes the second way, and
+as touchpoints may not be recorded more than a few minutes ahead, there is almost nothing to take
+away: the cost does not grow with the month's volume either. The few per-event facts (audits,
+recent incidents, new starters' first steps) come from targeted queries on indexed columns.
+Every statement filters on the organisation.
+"""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.status.contribution_sql import CONTRIBUTED_FIELDS, INNOVATION_EXPRESSIONS, SERVICE_EXPRESSIONS
+from service.status.counts import (
+    COMPETENCY_WITHIN_DAYS,
+    EARLY_STEP_DAYS,
+    INNOVATION_FIELDS,
+    REVIEW_WITHIN_DAYS,
+    SERVICE_FIELDS,
+    AuditScore,
+    MonthCounts,
+    RecentIncident,
+    ServiceInfo,
+    StaffTenure,
+    Starter,
+    StatusInputs,
+)
+from service.status.periods import add_months, local_date, local_month, month_end_at, month_start_at
+from service.status.reference import InnovationScope, LoadRange, StepCandidate, first_steps
+
+REVIEW_WINDOW = timedelta(days=REVIEW_WITHIN_DAYS)
+
+
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection behind the session, inside the session's transaction."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver: asyncpg.Connection = raw.driver_connection
+    return driver
+
+
+@dataclass(frozen=True, slots=True)
+class MonthEdge:
+    """How one service's month containing `as_of` is read."""
+
+    service_id: uuid.UUID
+    month: date
+    # The last month read from the rollups: the month itself, or the one before it.
+    last_rollup_month: date
+    # Raw rows in [raw_from, raw_to) are added (sign 1) or taken away (sign -1).
+    raw_from: datetime
+    raw_to: datetime
+    sign: int
+
+
+def month_edge(service_id: uuid.UUID, tz: str, as_of: datetime) -> MonthEdge:
+    month = local_month(as_of, tz)
+    start, end = month_start_at(month, tz), month_end_at(month, tz)
+    if as_of - start <= end - as_of:
+        return MonthEdge(service_id, month, add_months(month, -1), start, as_of, 1)
+    return MonthEdge(service_id, month, month, as_of, end, -1)
+
+
+_INNOVATION_COLUMNS = ", ".join(INNOVATION_FIELDS)
+_SERVICE_COLUMNS = ", ".join(SERVICE_FIELDS)
+
+_ROLLUP_SQL = f"""
+SELECT r.innovation_id, r.service_id, r.month, {_INNOVATION_COLUMNS}
+  FROM status_month_rollup r
+  JOIN unnest($3::uuid[], $4::date[]) AS c(service_id, last_month) ON c.service_id = r.service_id
+ WHERE r.organisation_id = $1 AND r.innovation_id = ANY($2::uuid[])
+   AND r.month >= $5 AND r.month <= c.last_month
+"""  # noqa: S608 - column names come from the MonthCounts fields
+
+_SERVICE_MONTHS_SQL = f"""
+SELECT m.service_id, m.month, {_SERVICE_COLUMNS}
+  FROM status_service_month m
+  JOIN unnest($2::uuid[], $3::date[]) AS c(service_id, last_month) ON c.service_id = m.service_id
+ WHERE m.organisation_id = $1 AND m.month <= c.last_month AND (m.month >= $4 OR m.month = ANY($5::date[]))
+"""  # noqa: S608
+
+# One row per (innovation, service, month) with the recorders as arrays: far fewer rows to decode.
+_STAFF_MONTHS_SQL = """
+SELECT r.innovation_id, r.service_id, r.month,
+       array_agg(r.staff_member_id) AS staff_member_ids, array_agg(r.touchpoints) AS touchpoints
+  FROM status_staff_month r
+  JOIN unnest($3::uuid[], $4::date[]) AS c(service_id, last_month) ON c.service_id = r.service_id
+ WHERE r.organisation_id = $1 AND r.innovation_id = ANY($2::uuid[])
+   AND r.month >= $5 AND r.month <= c.last_month AND r.touchpoints <> 0
+ GROUP BY r.innovation_id, r.service_id, r.month
+"""
+
+_FIRST_REFERENCES_SQL = """
+SELECT r.innovation_id, r.service_id, min(r.month) AS month
+  FROM status_month_rollup r
+  JOIN unnest($3::uuid[], $4::date[]) AS c(service_id, current_month) ON c.service_id = r.service_id
+ WHERE r.organisation_id = $1 AND r.innovation_id = ANY($2::uuid[]) AND r.month < c.current_month
+   AND r.refs_total > 0
+ GROUP BY r.innovation_id, r.service_id
+"""
+
+# Rows of each service in its own [from, to): the scalar bounds let the (organisation, service,
+# occurred_at) index do the work, the per-service ones then trim.
+_IN_RANGE = """
+t.organisation_id = $1 AND t.service_id = ANY($3::uuid[])
+AND t.occurred_at >= $6 AND t.occurred_at < $7
+AND t.occurred_at >= ($4::timestamptz[])[array_position($3::uuid[], t.service_id)]
+AND t.occurred_at < ($5::timestamptz[])[array_position($3::uuid[], t.service_id)]
+"""
+
+# The raw part of the month containing as_of: one scan, three groupings (referencing counts per
+# innovation and service, per recorder, and service-wide counts). Links are looked up per row.
+_RAW_SQL = f"""
+WITH t AS MATERIALIZED (
+  SELECT t.id, t.organisation_id, t.kind, t.system, t.service_id, t.occurred_at, t.shift, t.recorded_by_id,
+         t.explains_why, t.engagement_quality, t.score, t.restrictive_intervention, t.facts, s.timezone,
+         ARRAY(SELECT l.innovation_id FROM touchpoint_innovation l
+                WHERE l.organisation_id = t.organisation_id AND l.touchpoint_id = t.id) AS innovation_ids
+    FROM touchpoint t
+    JOIN service s ON s.organisation_id = t.organisation_id AND s.id = t.service_id
+   WHERE {_IN_RANGE}
+), linked AS (
+  SELECT t.*, l.innovation_id
+    FROM t CROSS JOIN unnest(t.innovation_ids) AS l(innovation_id)
+   WHERE l.innovation_id = ANY($2::uuid[])
+)
+SELECT 'innovation' AS grain, t.innovation_id, t.service_id, NULL::uuid AS staff_member_id,
+       {", ".join(f"sum({INNOVATION_EXPRESSIONS[c]})::int AS {c}" for c in CONTRIBUTED_FIELDS)},
+       {", ".join(f"NULL::int AS {c}" for c in SERVICE_FIELDS)}
+  FROM linked t CROSS JOIN LATERAL (SELECT t.timezone) AS s
+ GROUP BY t.innovation_id, t.service_id
+UNION ALL
+SELECT 'staff', t.innovation_id, t.service_id, t.recorded_by_id, count(*)::int,
+       {", ".join("NULL" for _ in CONTRIBUTED_FIELDS[1:])},
+       {", ".join("NULL" for _ in SERVICE_FIELDS)}
+  FROM linked t
+ WHERE t.recorded_by_id IS NOT NULL
+ GROUP BY t.innovation_id, t.service_id, t.recorded_by_id
+UNION ALL
+SELECT 'service', NULL, t.service_id, NULL,
+       {", ".join("NULL" for _ in CONTRIBUTED_FIELDS)},
+       {", ".join(f"sum({SERVICE_EXPRESSIONS[c]})::int" for c in SERVICE_FIELDS)}
+  FROM t CROSS JOIN LATERAL (SELECT t.timezone) AS s
+ WHERE t.kind IN ('supervision', 'incident')
+ GROUP BY t.service_id
+"""  # noqa: S608 - built from constant expressions; values are bound parameters
+
+# Incidents in the raw range or in the review period before as_of, with their first review that
+# captured learning for each innovation (whenever it happened).
+_INCIDENTS_SQL = f"""
+SELECT t.id, t.service_id, t.occurred_at, f.innovation_id, f.first_review_at
+  FROM touchpoint t
+  LEFT JOIN LATERAL (
+    SELECT ti.innovation_id, min(v.occurred_at) AS first_review_at
+      FROM touchpoint v
+      JOIN touchpoint_innovation ti ON ti.organisation_id = v.organisation_id AND ti.touchpoint_id = v.id
+     WHERE v.organisation_id = t.organisation_id AND v.incident_id = t.id
+       AND v.kind = 'post_incident_review' AND v.learning_captured IS TRUE
+       AND v.occurred_at >= t.occurred_at
+       AND v.occurred_at <= t.occurred_at + interval '{REVIEW_WITHIN_DAYS * 24} hours'
+       AND ti.innovation_id = ANY($2::uuid[])
+     GROUP BY ti.innovation_id
+  ) AS f ON TRUE
+ WHERE t.kind = 'incident' AND {_IN_RANGE}
+"""  # noqa: S608
+
+_AUDITS_SQL = f"""
+SELECT l.innovation_id, t.id, t.service_id, t.occurred_at, t.score_percent
+  FROM touchpoint t
+  JOIN touchpoint_innovation l ON l.organisation_id = t.organisation_id AND l.touchpoint_id = t.id
+ WHERE t.kind = 'audit' AND t.score_percent IS NOT NULL AND {_IN_RANGE}
+   AND l.innovation_id = ANY($2::uuid[])
+"""  # noqa: S608
+
+# Each new starter's steps from a month before their start to just past their last deadline, found
+# through the (organisation, subject, occurred_at) index; the exact local dates are checked after.
+_STARTER_STEPS_SQL = """
+SELECT c.staff_id, l.innovation_id, t.kind, t.passed IS TRUE AS passed, t.occurred_at, s.timezone
+  FROM unnest($3::uuid[], $4::timestamptz[], $5::timestamptz[]) AS c(staff_id, steps_from, steps_to)
+  JOIN touchpoint t ON t.organisation_id = $1 AND t.subject_staff_id = c.staff_id
+                   AND t.occurred_at >= c.steps_from AND t.occurred_at < c.steps_to
+  JOIN touchpoint_innovation l ON l.organisation_id = t.organisation_id AND l.touchpoint_id = t.id
+  JOIN service s ON s.organisation_id = t.organisation_id AND s.id = t.service_id
+ WHERE t.kind IN ('induction', 'shadowing', 'competency_check') AND l.innovation_id = ANY($2::uuid[])
+"""
+
+
+def _utc_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _counts(row: Mapping[str, Any], fields: Sequence[str]) -> MonthCounts:
+    counts = MonthCounts()
+    for name in fields:
+        value = row[name]
+        if value:
+            setattr(counts, name, value)
+    return counts
+
+
+def _ranges(
+    edges: Sequence[MonthEdge], froms: Sequence[datetime], tos: Sequence[datetime]
+) -> tuple[list[uuid.UUID], list[datetime], list[datetime], datetime, datetime]:
+    """Per-service [from, to) arrays and their scalar envelope, in _IN_RANGE's parameter order."""
+    return [e.service_id for e in edges], list(froms), list(tos), min(froms), max(tos)
+
+
+class _Reader:
+    """One call's worth of loading: the services' month edges and the inputs being filled."""
+
+    def __init__(
+        self,
+        conn: asyncpg.Connection,
+        organisation_id: uuid.UUID,
+        innovations: Sequence[InnovationScope],
+        services: Mapping[uuid.UUID, ServiceInfo],
+        staff: Sequence[StaffTenure],
+        load: LoadRange,
+    ) -> None:
+        self.conn = conn
+        self.organisation_id = organisation_id
+        self.innovations = innovations
+        self.services = services
+        self.staff = staff
+        self.load = load
+        self.as_of = load.as_of
+        self.inputs = {
+            i.id: StatusInputs(
+                innovation_id=i.id,
+                innovation_started_on=i.started_on,
+                as_of=load.as_of,
+                services={s: services[s] for s in i.service_ids if s in services},
+                staff=list(staff),
+            )
+            for i in innovations
+        }
+        self.in_scope = {i.id: frozenset(i.service_ids) for i in innovations}
+        service_ids = sorted({s for i in innovations for s in i.service_ids if s in services})
+        self.edges = [month_edge(s, services[s].timezone, load.as_of) for s in service_ids]
+        self.edge_of = {e.service_id: e for e in self.edges}
+        self.innovation_ids = sorted(self.inputs)
+        self.service_months: dict[tuple[uuid.UUID, date], MonthCounts] = {}
+
+    def scoped(self, innovation_id: uuid.UUID, service_id: uuid.UUID) -> bool:
+        return service_id in self.in_scope[innovation_id]
+
+    async def run(self) -> dict[uuid.UUID, StatusInputs]:
+        if not self.edges:
+            return self.inputs
+        await self.rollups()
+        await self.raw_month()
+        await self.incidents()
+        await self.audits()
+        await self.starters()
+        self.finish()
+        return self.inputs
+
+    async def rollups(self) -> None:
+        org, ids, first = self.organisation_id, self.innovation_ids, self.load.first_month
+        services = [e.service_id for e in self.edges]
+        last = [e.last_rollup_month for e in self.edges]
+        for row in await self.conn.fetch(_ROLLUP_SQL, org, ids, services, last, first):
+            if self.scoped(row["innovation_id"], row["service_id"]):
+                key = (row["service_id"], row["month"])
+                self.inputs[row["innovation_id"]].months[key] = _counts(row, INNOVATION_FIELDS)
+        baseline = list(self.load.baseline_months)
+        for row in await self.conn.fetch(_SERVICE_MONTHS_SQL, org, services, last, first, baseline):
+            self.service_months[(row["service_id"], row["month"])] = _counts(row, SERVICE_FIELDS)
+        for row in await self.conn.fetch(_STAFF_MONTHS_SQL, org, ids, services, last, first):
+            if self.scoped(row["innovation_id"], row["service_id"]):
+                key = (row["service_id"], row["month"])
+                counts = dict(zip(row["staff_member_ids"], row["touchpoints"], strict=True))
+                self.inputs[row["innovation_id"]].staff_counts[key] = counts
+        current = [e.month for e in self.edges]
+        for row in await self.conn.fetch(_FIRST_REFERENCES_SQL, org, ids, services, current):
+            if self.scoped(row["innovation_id"], row["service_id"]):
+                self.inputs[row["innovation_id"]].first_reference_month[row["service_id"]] = row["month"]
+
+    async def raw_month(self) -> None:
+        ranges = _ranges(self.edges, [e.raw_from for e in self.edges], [e.raw_to for e in self.edges])
+        rows = await self.conn.fetch(_RAW_SQL, self.organisation_id, self.innovation_ids, *ranges)
+        for row in rows:
+            edge = self.edge_of[row["service_id"]]
+            key = (edge.service_id, edge.month)
+            if row["grain"] == "service":
+                self.service_months.setdefault(key, MonthCounts()).add(
+                    _counts(row, SERVICE_FIELDS), edge.sign
+                )
+                continue
+            if not self.scoped(row["innovation_id"], edge.service_id):
+                continue
+            status = self.inputs[row["innovation_id"]]
+            if row["grain"] == "innovation":
+                status.months.setdefault(key, MonthCounts()).add(_counts(row, CONTRIBUTED_FIELDS), edge.sign)
+            else:
+                per_staff = status.staff_counts.setdefault(key, {})
+                staff_id = row["staff_member_id"]
+                per_staff[staff_id] = per_staff.get(staff_id, 0) + edge.sign * row["refs_total"]
+
+    async def incidents(self) -> None:
+        """The month's raw incidents' reviews (as the rollups count them), and the recent incidents."""
+        recent_from = self.as_of - REVIEW_WINDOW
+        froms = [min(e.raw_from, recent_from) for e in self.edges]
+        tos = [max(e.raw_to, self.as_of) for e in self.edges]
+        rows = await self.conn.fetch(
+            _INCIDENTS_SQL, self.organisation_id, self.innovation_ids, *_ranges(self.edges, froms, tos)
+        )
+        reviews: dict[uuid.UUID, dict[uuid.UUID, datetime]] = {}
+        incidents: dict[uuid.UUID, Any] = {}
+        for row in rows:
+            incidents[row["id"]] = row
+            if row["innovation_id"] is not None:
+                reviews.setdefault(row["id"], {})[row["innovation_id"]] = row["first_review_at"]
+        for incident_id, row in incidents.items():
+            edge = self.edge_of[row["service_id"]]
+            occurred_at = row["occurred_at"]
+            in_raw = edge.raw_from <= occurred_at < edge.raw_to
+            tz = self.services[edge.service_id].timezone
+            for innovation_id, status in self.inputs.items():
+                if not self.scoped(innovation_id, edge.service_id):
+                    continue
+                first_review = reviews.get(incident_id, {}).get(innovation_id)
+                if in_raw and first_review is not None:
+                    month_end = month_end_at(edge.month, tz)
+                    late = occurred_at + REVIEW_WINDOW > month_end
+                    counts = status.months.setdefault((edge.service_id, edge.month), MonthCounts())
+                    counts.incidents_reviewed += edge.sign
+                    counts.late_incidents_reviewed += edge.sign * late
+                    counts.late_incidents_reviewed_in_month += edge.sign * (late and first_review < month_end)
+                if recent_from < occurred_at < self.as_of:
+                    status.recent_incidents.append(
+                        RecentIncident(incident_id, edge.service_id, occurred_at, first_review)
+                    )
+
+    async def audits(self) -> None:
+        froms = [
+            month_start_at(self.load.first_month, self.services[e.service_id].timezone) for e in self.edges
+        ]
+        tos = [self.as_of for _ in self.edges]
+        rows = await self.conn.fetch(
+            _AUDITS_SQL, self.organisation_id, self.innovation_ids, *_ranges(self.edges, froms, tos)
+        )
+        for row in rows:
+            if self.scoped(row["innovation_id"], row["service_id"]):
+                self.inputs[row["innovation_id"]].audits.append(
+                    AuditScore(row["id"], row["service_id"], row["occurred_at"], row["score_percent"])
+                )
+
+    async def starters(self) -> None:
+        earliest = min(i.started_on for i in self.innovations)
+        candidates = [s for s in self.staff if s.started_on >= earliest]
+        if not candidates:
+            return
+        # UTC midnights a day beyond the local-date bounds on either side: a superset for any zone.
+        steps_from = [_utc_midnight(s.started_on - timedelta(days=EARLY_STEP_DAYS + 1)) for s in candidates]
+        steps_to = [
+            _utc_midnight(s.started_on + timedelta(days=COMPETENCY_WITHIN_DAYS + 2)) for s in candidates
+        ]
+        rows = await self.conn.fetch(
+            _STARTER_STEPS_SQL,
+            self.organisation_id,
+            self.innovation_ids,
+            [s.id for s in candidates],
+            steps_from,
+            steps_to,
+        )
+        steps: dict[tuple[uuid.UUID, uuid.UUID], list[StepCandidate]] = {}
+        for row in rows:
+            steps.setdefault((row["staff_id"], row["innovation_id"]), []).append(
+                StepCandidate(
+                    row["kind"],
+                    row["passed"],
+                    row["occurred_at"],
+                    local_date(row["occurred_at"], row["timezone"]),
+                )
+            )
+        for innovation in self.innovations:
+            self.inputs[innovation.id].starters = sorted(
+                (
+                    Starter(
+                        m.id,
+                        m.service_ids,
+                        m.started_on,
+                        m.left_on,
+                        *first_steps(m.started_on, steps.get((m.id, innovation.id), ())),
+                    )
+                    for m in candidates
+                    if m.started_on >= innovation.started_on
+                ),
+                key=lambda s: s.id,
+            )
+
+    def finish(self) -> None:
+        """Service-wide counts into each innovation's months and baseline; empty entries dropped."""
+        for status in self.inputs.values():
+            scope = self.in_scope[status.innovation_id]
+            for (service_id, month), counts in self.service_months.items():
+                if service_id not in scope or counts.is_empty():
+                    continue
+                if month >= self.load.first_month:
+                    status.months.setdefault((service_id, month), MonthCounts()).add(counts)
+                if month in self.load.baseline_months:
+                    status.baseline[(service_id, month)] = counts
+            status.months = {k: v for k, v in status.months.items() if k[0] in scope and not v.is_empty()}
+            status.staff_counts = {
+                k: {s: n for s, n in v.items() if n}
+                for k, v in status.staff_counts.items()
+                if any(v.values())
+            }
+
+
+async def load_rollup_inputs(
+    session: AsyncSession,
+    organisation_id: uuid.UUID,
+    innovations: Sequence[InnovationScope],
+    services: Mapping[uuid.UUID, ServiceInfo],
+    staff: Sequence[StaffTenure],
+    load: LoadRange,
+) -> dict[uuid.UUID, StatusInputs]:
+    """The inputs of every innovation given, for the months of `load`."""
+    conn = await driver_connection(session)
+    return await _Reader(conn, organisation_id, innovations, services, staff, load).run()
