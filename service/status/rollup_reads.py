@@ -18,7 +18,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.status.contribution_sql import CONTRIBUTED_FIELDS, INNOVATION_EXPRESSIONS, SERVICE_EXPRESSIONS
+from service.status import rollup_queries as queries
+from service.status.contribution_sql import CONTRIBUTED_FIELDS
 from service.status.counts import (
     COMPETENCY_WITHIN_DAYS,
     EARLY_STEP_DAYS,
@@ -69,130 +70,6 @@ def month_edge(service_id: uuid.UUID, tz: str, as_of: datetime) -> MonthEdge:
     return MonthEdge(service_id, month, month, as_of, end, -1)
 
 
-_INNOVATION_COLUMNS = ", ".join(INNOVATION_FIELDS)
-_SERVICE_COLUMNS = ", ".join(SERVICE_FIELDS)
-
-_ROLLUP_SQL = f"""
-SELECT r.innovation_id, r.service_id, r.month, {_INNOVATION_COLUMNS}
-  FROM status_month_rollup r
-  JOIN unnest($3::uuid[], $4::date[]) AS c(service_id, last_month) ON c.service_id = r.service_id
- WHERE r.organisation_id = $1 AND r.innovation_id = ANY($2::uuid[])
-   AND r.month >= $5 AND r.month <= c.last_month
-"""  # noqa: S608 - column names come from the MonthCounts fields
-
-_SERVICE_MONTHS_SQL = f"""
-SELECT m.service_id, m.month, {_SERVICE_COLUMNS}
-  FROM status_service_month m
-  JOIN unnest($2::uuid[], $3::date[]) AS c(service_id, last_month) ON c.service_id = m.service_id
- WHERE m.organisation_id = $1 AND m.month <= c.last_month AND (m.month >= $4 OR m.month = ANY($5::date[]))
-"""  # noqa: S608
-
-# One row per (innovation, service, month) with the recorders as arrays: far fewer rows to decode.
-_STAFF_MONTHS_SQL = """
-SELECT r.innovation_id, r.service_id, r.month,
-       array_agg(r.staff_member_id) AS staff_member_ids, array_agg(r.touchpoints) AS touchpoints
-  FROM status_staff_month r
-  JOIN unnest($3::uuid[], $4::date[]) AS c(service_id, last_month) ON c.service_id = r.service_id
- WHERE r.organisation_id = $1 AND r.innovation_id = ANY($2::uuid[])
-   AND r.month >= $5 AND r.month <= c.last_month AND r.touchpoints <> 0
- GROUP BY r.innovation_id, r.service_id, r.month
-"""
-
-_FIRST_REFERENCES_SQL = """
-SELECT r.innovation_id, r.service_id, min(r.month) AS month
-  FROM status_month_rollup r
-  JOIN unnest($3::uuid[], $4::date[]) AS c(service_id, current_month) ON c.service_id = r.service_id
- WHERE r.organisation_id = $1 AND r.innovation_id = ANY($2::uuid[]) AND r.month < c.current_month
-   AND r.refs_total > 0
- GROUP BY r.innovation_id, r.service_id
-"""
-
-# Rows of each service in its own [from, to): the scalar bounds let the (organisation, service,
-# occurred_at) index do the work, the per-service ones then trim.
-_IN_RANGE = """
-t.organisation_id = $1 AND t.service_id = ANY($3::uuid[])
-AND t.occurred_at >= $6 AND t.occurred_at < $7
-AND t.occurred_at >= ($4::timestamptz[])[array_position($3::uuid[], t.service_id)]
-AND t.occurred_at < ($5::timestamptz[])[array_position($3::uuid[], t.service_id)]
-"""
-
-# The raw part of the month containing as_of: one scan, three groupings (referencing counts per
-# innovation and service, per recorder, and service-wide counts). Links are looked up per row.
-_RAW_SQL = f"""
-WITH t AS MATERIALIZED (
-  SELECT t.id, t.organisation_id, t.kind, t.system, t.service_id, t.occurred_at, t.shift, t.recorded_by_id,
-         t.explains_why, t.engagement_quality, t.score, t.restrictive_intervention, t.facts, s.timezone,
-         ARRAY(SELECT l.innovation_id FROM touchpoint_innovation l
-                WHERE l.organisation_id = t.organisation_id AND l.touchpoint_id = t.id) AS innovation_ids
-    FROM touchpoint t
-    JOIN service s ON s.organisation_id = t.organisation_id AND s.id = t.service_id
-   WHERE {_IN_RANGE}
-), linked AS (
-  SELECT t.*, l.innovation_id
-    FROM t CROSS JOIN unnest(t.innovation_ids) AS l(innovation_id)
-   WHERE l.innovation_id = ANY($2::uuid[])
-)
-SELECT 'innovation' AS grain, t.innovation_id, t.service_id, NULL::uuid AS staff_member_id,
-       {", ".join(f"sum({INNOVATION_EXPRESSIONS[c]})::int AS {c}" for c in CONTRIBUTED_FIELDS)},
-       {", ".join(f"NULL::int AS {c}" for c in SERVICE_FIELDS)}
-  FROM linked t CROSS JOIN LATERAL (SELECT t.timezone) AS s
- GROUP BY t.innovation_id, t.service_id
-UNION ALL
-SELECT 'staff', t.innovation_id, t.service_id, t.recorded_by_id, count(*)::int,
-       {", ".join("NULL" for _ in CONTRIBUTED_FIELDS[1:])},
-       {", ".join("NULL" for _ in SERVICE_FIELDS)}
-  FROM linked t
- WHERE t.recorded_by_id IS NOT NULL
- GROUP BY t.innovation_id, t.service_id, t.recorded_by_id
-UNION ALL
-SELECT 'service', NULL, t.service_id, NULL,
-       {", ".join("NULL" for _ in CONTRIBUTED_FIELDS)},
-       {", ".join(f"sum({SERVICE_EXPRESSIONS[c]})::int" for c in SERVICE_FIELDS)}
-  FROM t CROSS JOIN LATERAL (SELECT t.timezone) AS s
- WHERE t.kind IN ('supervision', 'incident')
- GROUP BY t.service_id
-"""  # noqa: S608 - built from constant expressions; values are bound parameters
-
-# Incidents in the raw range or in the review period before as_of, with their first review that
-# captured learning for each innovation (whenever it happened).
-_INCIDENTS_SQL = f"""
-SELECT t.id, t.service_id, t.occurred_at, f.innovation_id, f.first_review_at
-  FROM touchpoint t
-  LEFT JOIN LATERAL (
-    SELECT ti.innovation_id, min(v.occurred_at) AS first_review_at
-      FROM touchpoint v
-      JOIN touchpoint_innovation ti ON ti.organisation_id = v.organisation_id AND ti.touchpoint_id = v.id
-     WHERE v.organisation_id = t.organisation_id AND v.incident_id = t.id
-       AND v.kind = 'post_incident_review' AND v.learning_captured IS TRUE
-       AND v.occurred_at >= t.occurred_at
-       AND v.occurred_at <= t.occurred_at + interval '{REVIEW_WITHIN_DAYS * 24} hours'
-       AND ti.innovation_id = ANY($2::uuid[])
-     GROUP BY ti.innovation_id
-  ) AS f ON TRUE
- WHERE t.kind = 'incident' AND {_IN_RANGE}
-"""  # noqa: S608
-
-_AUDITS_SQL = f"""
-SELECT l.innovation_id, t.id, t.service_id, t.occurred_at, t.score_percent
-  FROM touchpoint t
-  JOIN touchpoint_innovation l ON l.organisation_id = t.organisation_id AND l.touchpoint_id = t.id
- WHERE t.kind = 'audit' AND t.score_percent IS NOT NULL AND {_IN_RANGE}
-   AND l.innovation_id = ANY($2::uuid[])
-"""  # noqa: S608
-
-# Each new starter's steps from a month before their start to just past their last deadline, found
-# through the (organisation, subject, occurred_at) index; the exact local dates are checked after.
-_STARTER_STEPS_SQL = """
-SELECT c.staff_id, l.innovation_id, t.kind, t.passed IS TRUE AS passed, t.occurred_at, s.timezone
-  FROM unnest($3::uuid[], $4::timestamptz[], $5::timestamptz[]) AS c(staff_id, steps_from, steps_to)
-  JOIN touchpoint t ON t.organisation_id = $1 AND t.subject_staff_id = c.staff_id
-                   AND t.occurred_at >= c.steps_from AND t.occurred_at < c.steps_to
-  JOIN touchpoint_innovation l ON l.organisation_id = t.organisation_id AND l.touchpoint_id = t.id
-  JOIN service s ON s.organisation_id = t.organisation_id AND s.id = t.service_id
- WHERE t.kind IN ('induction', 'shadowing', 'competency_check') AND l.innovation_id = ANY($2::uuid[])
-"""
-
-
 def _utc_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
@@ -209,7 +86,7 @@ def _counts(row: Mapping[str, Any], fields: Sequence[str]) -> MonthCounts:
 def _ranges(
     edges: Sequence[MonthEdge], froms: Sequence[datetime], tos: Sequence[datetime]
 ) -> tuple[list[uuid.UUID], list[datetime], list[datetime], datetime, datetime]:
-    """Per-service [from, to) arrays and their scalar envelope, in _IN_RANGE's parameter order."""
+    """Per-service [from, to) arrays and their scalar envelope, in the order IN_RANGE takes them."""
     return [e.service_id for e in edges], list(froms), list(tos), min(froms), max(tos)
 
 
@@ -267,26 +144,26 @@ class _Reader:
         org, ids, first = self.organisation_id, self.innovation_ids, self.load.first_month
         services = [e.service_id for e in self.edges]
         last = [e.last_rollup_month for e in self.edges]
-        for row in await self.conn.fetch(_ROLLUP_SQL, org, ids, services, last, first):
+        for row in await self.conn.fetch(queries.ROLLUP_SQL, org, ids, services, last, first):
             if self.scoped(row["innovation_id"], row["service_id"]):
                 key = (row["service_id"], row["month"])
                 self.inputs[row["innovation_id"]].months[key] = _counts(row, INNOVATION_FIELDS)
         baseline = list(self.load.baseline_months)
-        for row in await self.conn.fetch(_SERVICE_MONTHS_SQL, org, services, last, first, baseline):
+        for row in await self.conn.fetch(queries.SERVICE_MONTHS_SQL, org, services, last, first, baseline):
             self.service_months[(row["service_id"], row["month"])] = _counts(row, SERVICE_FIELDS)
-        for row in await self.conn.fetch(_STAFF_MONTHS_SQL, org, ids, services, last, first):
+        for row in await self.conn.fetch(queries.STAFF_MONTHS_SQL, org, ids, services, last, first):
             if self.scoped(row["innovation_id"], row["service_id"]):
                 key = (row["service_id"], row["month"])
                 counts = dict(zip(row["staff_member_ids"], row["touchpoints"], strict=True))
                 self.inputs[row["innovation_id"]].staff_counts[key] = counts
         current = [e.month for e in self.edges]
-        for row in await self.conn.fetch(_FIRST_REFERENCES_SQL, org, ids, services, current):
+        for row in await self.conn.fetch(queries.FIRST_REFERENCES_SQL, org, ids, services, current):
             if self.scoped(row["innovation_id"], row["service_id"]):
                 self.inputs[row["innovation_id"]].first_reference_month[row["service_id"]] = row["month"]
 
     async def raw_month(self) -> None:
         ranges = _ranges(self.edges, [e.raw_from for e in self.edges], [e.raw_to for e in self.edges])
-        rows = await self.conn.fetch(_RAW_SQL, self.organisation_id, self.innovation_ids, *ranges)
+        rows = await self.conn.fetch(queries.RAW_SQL, self.organisation_id, self.innovation_ids, *ranges)
         for row in rows:
             edge = self.edge_of[row["service_id"]]
             key = (edge.service_id, edge.month)
@@ -311,7 +188,7 @@ class _Reader:
         froms = [min(e.raw_from, recent_from) for e in self.edges]
         tos = [max(e.raw_to, self.as_of) for e in self.edges]
         rows = await self.conn.fetch(
-            _INCIDENTS_SQL, self.organisation_id, self.innovation_ids, *_ranges(self.edges, froms, tos)
+            queries.INCIDENTS_SQL, self.organisation_id, self.innovation_ids, *_ranges(self.edges, froms, tos)
         )
         reviews: dict[uuid.UUID, dict[uuid.UUID, datetime]] = {}
         incidents: dict[uuid.UUID, Any] = {}
@@ -346,7 +223,7 @@ class _Reader:
         ]
         tos = [self.as_of for _ in self.edges]
         rows = await self.conn.fetch(
-            _AUDITS_SQL, self.organisation_id, self.innovation_ids, *_ranges(self.edges, froms, tos)
+            queries.AUDITS_SQL, self.organisation_id, self.innovation_ids, *_ranges(self.edges, froms, tos)
         )
         for row in rows:
             if self.scoped(row["innovation_id"], row["service_id"]):
@@ -365,7 +242,7 @@ class _Reader:
             _utc_midnight(s.started_on + timedelta(days=COMPETENCY_WITHIN_DAYS + 2)) for s in candidates
         ]
         rows = await self.conn.fetch(
-            _STARTER_STEPS_SQL,
+            queries.STARTER_STEPS_SQL,
             self.organisation_id,
             self.innovation_ids,
             [s.id for s in candidates],
