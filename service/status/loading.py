@@ -9,15 +9,16 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.status import repository
-from service.status.counts import ServiceInfo, StatusInputs
+from service.status.counts import REVIEW_WITHIN_DAYS, ServiceInfo, StaffTenure, StatusInputs
 from service.status.engine import StatusResult, evaluate, plan
-from service.status.records import load_records
+from service.status.periods import local_month, month_end_at, month_start_at
+from service.status.records import RecordSelection, earliest_references, load_records
 from service.status.reference import LoadRange, inputs_from_records
 from service.status.repository import InnovationRow, ServiceRow
 from service.status.rollup_reads import load_rollup_inputs
@@ -75,6 +76,61 @@ def load_range(
     return LoadRange(as_of=as_of, first_month=first, baseline_months=tuple(sorted(baseline)))
 
 
+def record_selection(
+    innovations: Sequence[InnovationRow],
+    infos: Mapping[uuid.UUID, ServiceInfo],
+    staff: Sequence[StaffTenure],
+    load: LoadRange,
+) -> RecordSelection:
+    """The raw rows a status reads: the months it loads (a day either side for time zones), the
+    reviews that may follow their incidents, the baseline months, and new starters' steps."""
+    zones = {i.timezone for i in infos.values()} or {"UTC"}
+    day = timedelta(days=1)
+    start = min(month_start_at(load.first_month, tz) for tz in zones) - day
+    end = load.as_of + timedelta(days=REVIEW_WITHIN_DAYS) + day
+    ranges = [(start, end)]
+    if load.baseline_months:
+        first, last = min(load.baseline_months), max(load.baseline_months)
+        ranges.append(
+            (
+                min(month_start_at(first, tz) for tz in zones) - day,
+                max(month_end_at(last, tz) for tz in zones) + day,
+            )
+        )
+    earliest = min(i.started_on for i in innovations)
+    subjects = tuple(s.id for s in staff if s.started_on >= earliest)
+    return RecordSelection(ranges=tuple(ranges), subjects=subjects)
+
+
+async def _inputs_from_raw_rows(
+    session: AsyncSession,
+    organisation_id: uuid.UUID,
+    innovations: Sequence[InnovationRow],
+    infos: Mapping[uuid.UUID, ServiceInfo],
+    staff: Sequence[StaffTenure],
+    load: LoadRange,
+    known_at: datetime | None,
+) -> dict[uuid.UUID, StatusInputs]:
+    """The reference path: the selected raw rows (as known at `known_at`) counted in Python."""
+    selection = record_selection(innovations, infos, staff, load)
+    records = await load_records(session, organisation_id, selection, known_at=known_at)
+    inputs = {i.id: inputs_from_records(records, i.scope, infos, staff, load) for i in innovations}
+    # Whether and since when it was ever referenced reaches back before the rows read.
+    before = selection.ranges[0][0]
+    earliest = await earliest_references(
+        session, organisation_id, [i.id for i in innovations], before=before, known_at=known_at
+    )
+    for (innovation_id, service_id), occurred_at in earliest.items():
+        status = inputs[innovation_id]
+        if service_id not in status.services:
+            continue
+        month = local_month(occurred_at, infos[service_id].timezone)
+        known = status.first_reference_month.get(service_id)
+        if known is None or month < known:
+            status.first_reference_month[service_id] = month
+    return inputs
+
+
 async def load_subjects(
     session: AsyncSession,
     organisation_id: uuid.UUID,
@@ -96,8 +152,9 @@ async def load_subjects(
     load = load_range(innovations, services, as_of=as_of, window_days=window_days, history=history)
     infos = {s: row.info for s, row in services.items()}
     if reference or known_at is not None:
-        records = await load_records(session, organisation_id, known_at=known_at)
-        inputs = {i.id: inputs_from_records(records, i.scope, infos, staff, load) for i in innovations}
+        inputs = await _inputs_from_raw_rows(
+            session, organisation_id, innovations, infos, staff, load, known_at
+        )
     else:
         inputs = await load_rollup_inputs(
             session, organisation_id, [i.scope for i in innovations], infos, staff, load

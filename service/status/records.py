@@ -44,20 +44,56 @@ class TouchpointRecord:
         return None if value is None else uuid.UUID(str(value))
 
 
-_CURRENT_SQL = """
+STEP_KINDS = ("induction", "shadowing", "competency_check")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSelection:
+    """Which records a status needs: those that occurred in any of `ranges` (the months it reads,
+    and the reviews that may follow them), and the induction steps of new starters (`subjects`)."""
+
+    ranges: tuple[tuple[datetime, datetime], ...]
+    subjects: tuple[uuid.UUID, ...] = ()
+
+    def wants(self, record: "TouchpointRecord") -> bool:
+        if any(start <= record.occurred_at < end for start, end in self.ranges):
+            return True
+        return record.kind in STEP_KINDS and record.subject_staff_id in self.subjects
+
+
+def _current_sql(selection: RecordSelection) -> str:
+    ranges = " OR ".join(
+        f"(t.occurred_at >= :from_{i} AND t.occurred_at < :to_{i})" for i in range(len(selection.ranges))
+    )
+    steps = (
+        "(t.kind IN ('induction', 'shadowing', 'competency_check') AND t.subject_staff_id = ANY(:subjects))"
+    )
+    return f"""
 SELECT t.id, t.kind, t.system, t.service_id, t.occurred_at, t.shift, t.recorded_by_id,
        t.subject_staff_id, t.facts, t.recorded_at,
-       coalesce(array_agg(l.innovation_id) FILTER (WHERE l.innovation_id IS NOT NULL), '{}') AS innovation_ids
+       coalesce(array_agg(l.innovation_id) FILTER (WHERE l.innovation_id IS NOT NULL), '{{}}')
+         AS innovation_ids
   FROM touchpoint t
   LEFT JOIN touchpoint_innovation l ON l.organisation_id = t.organisation_id AND l.touchpoint_id = t.id
- WHERE t.organisation_id = :organisation_id
+ WHERE t.organisation_id = :organisation_id AND ({ranges or "FALSE"} OR {steps})
  GROUP BY t.organisation_id, t.id
-"""
+"""  # noqa: S608 - built from a count of ranges; values are bound parameters
+
 
 _REVISIONS_SQL = """
 SELECT r.touchpoint_id, r.content
   FROM touchpoint_revision r
  WHERE r.organisation_id = :organisation_id AND r.recorded_at <= :known_at AND r.replaced_at > :known_at
+"""
+
+_EARLIEST_SQL = """
+SELECT l.innovation_id, t.service_id, min(t.occurred_at) AS occurred_at
+  FROM touchpoint t
+  JOIN touchpoint_innovation l ON l.organisation_id = t.organisation_id AND l.touchpoint_id = t.id
+ WHERE t.organisation_id = :organisation_id AND t.occurred_at < :before
+   AND l.innovation_id = ANY(:innovation_ids)
+   AND (CAST(:known_at AS timestamptz) IS NULL OR t.recorded_at <= :known_at)
+ GROUP BY l.innovation_id, t.service_id
 """
 
 
@@ -81,36 +117,77 @@ def record_from_content(touchpoint_id: uuid.UUID, content: dict[str, Any]) -> To
     )
 
 
+async def _revisions(
+    session: AsyncSession, organisation_id: uuid.UUID, known_at: datetime | None
+) -> dict[uuid.UUID, TouchpointRecord]:
+    """Each corrected touchpoint as it stood at `known_at` (none without `known_at`)."""
+    if known_at is None:
+        return {}
+    found = await session.execute(
+        text(_REVISIONS_SQL), {"organisation_id": organisation_id, "known_at": known_at}
+    )
+    return {r.touchpoint_id: record_from_content(r.touchpoint_id, r.content) for r in found}
+
+
 async def load_records(
-    session: AsyncSession, organisation_id: uuid.UUID, *, known_at: datetime | None = None
+    session: AsyncSession,
+    organisation_id: uuid.UUID,
+    selection: RecordSelection,
+    *,
+    known_at: datetime | None = None,
 ) -> list[TouchpointRecord]:
-    """Every touchpoint of the organisation, as recorded now or as it had been recorded at `known_at`."""
-    rows = (await session.execute(text(_CURRENT_SQL), {"organisation_id": organisation_id})).all()
-    revisions: dict[uuid.UUID, dict[str, Any]] = {}
-    if known_at is not None:
-        found = await session.execute(
-            text(_REVISIONS_SQL), {"organisation_id": organisation_id, "known_at": known_at}
-        )
-        revisions = {r.touchpoint_id: r.content for r in found}
-    out = []
+    """The selected touchpoints of the organisation, as recorded now or as they had been recorded
+    at `known_at` (a correction can move a record into or out of the selection)."""
+    params: dict[str, Any] = {"organisation_id": organisation_id, "subjects": list(selection.subjects)}
+    for i, (start, end) in enumerate(selection.ranges):
+        params[f"from_{i}"], params[f"to_{i}"] = start, end
+    rows = (await session.execute(text(_current_sql(selection)), params)).all()
+    revisions = await _revisions(session, organisation_id, known_at)
+    out = [r for r in revisions.values() if selection.wants(r)]
     for row in rows:
         if known_at is not None and row.recorded_at > known_at:
-            content = revisions.get(row.id)
-            if content is not None:
-                out.append(record_from_content(row.id, content))
-            continue
-        out.append(
-            TouchpointRecord(
-                id=row.id,
-                kind=row.kind,
-                system=row.system,
-                service_id=row.service_id,
-                occurred_at=row.occurred_at,
-                shift=row.shift,
-                recorded_by_id=row.recorded_by_id,
-                subject_staff_id=row.subject_staff_id,
-                innovation_ids=frozenset(row.innovation_ids),
-                facts=dict(row.facts or {}),
-            )
+            continue  # not recorded yet in this form: its revision (if any) stands instead
+        record = TouchpointRecord(
+            id=row.id,
+            kind=row.kind,
+            system=row.system,
+            service_id=row.service_id,
+            occurred_at=row.occurred_at,
+            shift=row.shift,
+            recorded_by_id=row.recorded_by_id,
+            subject_staff_id=row.subject_staff_id,
+            innovation_ids=frozenset(row.innovation_ids),
+            facts=dict(row.facts or {}),
         )
+        if row.id not in revisions:
+            out.append(record)
+    return out
+
+
+async def earliest_references(
+    session: AsyncSession,
+    organisation_id: uuid.UUID,
+    innovation_ids: list[uuid.UUID],
+    *,
+    before: datetime,
+    known_at: datetime | None = None,
+) -> dict[tuple[uuid.UUID, uuid.UUID], datetime]:
+    """(innovation, service) → the earliest referencing touchpoint before `before`, as known then."""
+    found = await session.execute(
+        text(_EARLIEST_SQL),
+        {
+            "organisation_id": organisation_id,
+            "before": before,
+            "innovation_ids": innovation_ids,
+            "known_at": known_at,
+        },
+    )
+    out = {(r.innovation_id, r.service_id): r.occurred_at for r in found}
+    for record in (await _revisions(session, organisation_id, known_at)).values():
+        if record.occurred_at >= before:
+            continue
+        for innovation_id in record.innovation_ids & set(innovation_ids):
+            key = (innovation_id, record.service_id)
+            if key not in out or record.occurred_at < out[key]:
+                out[key] = record.occurred_at
     return out
