@@ -26,7 +26,7 @@ from service.status.counts import (
     INDUCTION_WITHIN_DAYS,
     REVIEW_WITHIN_DAYS,
 )
-from service.status.loading import scope_timezone
+from service.status.loading import load_subjects, scope_timezone
 from service.status.periods import add_months, month_start_at, point_ending
 from service.status.schemas import EvidenceItem, EvidencePage
 from service.status.service import DEFAULT_WINDOW_DAYS, check_window, invalid_field, resolve_moments
@@ -170,7 +170,9 @@ async def indicator_evidence(
         "limit": limit + 1,
     }
     if key is IndicatorKey.system_visibility:
-        params["visible_systems"] = await _visible_systems(session, params, tz, point.month)
+        params["visible_systems"] = await _visible_systems(
+            session, scope.provider_id, innovation_id, visible, moment, window_days
+        )
     after = decode_cursor(cursor, arity=2)
     keyset = ""
     if after:
@@ -234,20 +236,18 @@ async def indicator_evidence(
     )
 
 
-async def _visible_systems(session: AsyncSession, params: dict[str, Any], tz: str, month: Any) -> list[str]:
-    """Core systems referenced in at least two of the last three months (as system_visibility counts)."""
-    found = await session.execute(
-        text(
-            f"""
-            SELECT t.system,
-                   count(DISTINCT date_trunc('month', t.occurred_at AT TIME ZONE s.timezone)) AS months
-              FROM touchpoint t
-              JOIN service s ON s.organisation_id = t.organisation_id AND s.id = t.service_id
-             WHERE t.organisation_id = :organisation_id AND t.service_id = ANY(:service_ids)
-               AND t.occurred_at >= :window_start AND t.occurred_at < :window_end AND {LINKED}
-             GROUP BY t.system
-            """  # noqa: S608
-        ),
-        params,
+async def _visible_systems(
+    session: AsyncSession,
+    provider_id: uuid.UUID,
+    innovation_id: uuid.UUID,
+    service_ids: list[uuid.UUID],
+    as_of: datetime,
+    window_days: int,
+) -> list[str]:
+    """The core systems the status counts as visible: read from the status itself, so the two agree."""
+    [subject] = await load_subjects(
+        session, provider_id, [innovation_id], as_of=as_of, window_days=window_days
     )
-    return [r.system for r in found if r.months >= 2]
+    result = subject.evaluate(service_ids).current.indicators[IndicatorKey.system_visibility]
+    months = result.measures["months_referenced"]
+    return [system for system, referenced in months.items() if referenced >= 2]

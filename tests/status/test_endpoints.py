@@ -275,6 +275,15 @@ async def test_evidence_lists_numerator_and_denominator_in_pages(
     assert note["recorded_by_id"] is not None and note["facts"] == {"engagement_quality": 4}
     assert any(i["in_numerator"] for i in first["items"] + second["items"]) or first["next_cursor"]
     assert (await client.get(url, headers=provider.headers["provider_admin"])).status_code == 403
+    visibility = provider.url("indicators/system_visibility/evidence")
+    shown = (await client.get(visibility, params={"limit": 200}, headers=manager)).json()["items"]
+    assert {i["system"] for i in shown} <= {
+        "care_records",
+        "team_communication",
+        "supervision",
+        "quality_assurance",
+    }
+    assert all(i["in_numerator"] for i in shown if i["system"] == "care_records")
     assert (
         await client.get(provider.url("indicators/nonsense/evidence"), headers=manager)
     ).status_code == 422
