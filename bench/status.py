@@ -42,7 +42,7 @@ from bench.status_baseline import RawAggregate, time_raw_aggregate
 from bench.status_graphql import graphql_status_request
 from bench.status_http import CONCURRENCY, REQUESTS, Request, Timing, measure
 from bench.status_load import Loaded, load_provider
-from bench.status_report import STATUS, print_report
+from bench.status_report import STATUS, STATUS_SERVICE, one_client, print_report
 from service import embedded_postgres
 from service.database import asyncpg_connect_kwargs, to_asyncpg_url
 from service.migrate import upgrade_async
@@ -118,16 +118,11 @@ def requests_for(loaded: Loaded) -> tuple[list[Request], uuid.UUID]:
     busiest = max(innovation.service_indexes, key=lambda s: cast_.service_weights[s])
     service_id = cast_.service_ids[busiest]
     path = f"/v1/innovations/{innovation.id}/status"
+    service = Request(STATUS_SERVICE, "GET", path, params={"service_id": str(service_id)}, check=check_status)
     requests = [
         Request("GET /v1/status", "GET", "/v1/status", check=check_statuses),
         Request(STATUS, "GET", path, check=check_status),
-        Request(
-            "GET /v1/innovations/{id}/status?service_id",
-            "GET",
-            path,
-            params={"service_id": str(service_id)},
-            check=check_status,
-        ),
+        service,
         Request(
             "GET /v1/innovations/{id}/status/history?months=12",
             "GET",
@@ -139,9 +134,10 @@ def requests_for(loaded: Loaded) -> tuple[list[Request], uuid.UUID]:
     graphql = graphql_status_request(innovation.id)
     if graphql is not None:
         requests.append(graphql)
-    requests.append(Request(f"{STATUS} (one client)", "GET", path, check=check_status, sequential=True))
+    # The same reads from one client: each request's own time, without queueing behind the others.
+    requests += [replace(r, label=one_client(r.label), sequential=True) for r in requests[1:3]]
     if graphql is not None:
-        requests.append(replace(graphql, label=f"{graphql.label} (one client)", sequential=True))
+        requests.append(replace(graphql, label=one_client(graphql.label), sequential=True))
     return requests, innovation.id
 
 

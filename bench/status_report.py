@@ -1,6 +1,14 @@
-"""The status benchmark's table and goal checks (issues 5 and 6), every ratio against the same run."""
+"""The status benchmark's table and goal checks (issues 5 and 6), every ratio against the same run.
+
+Each goal on the innovation status is checked twice: from CONCURRENCY clients (each latency then
+includes waiting behind the others on the one server process) and from one client (each request's
+own time). The raw aggregate's time is its median over the runs: it runs one at a time, and its
+slowest run says more about the machine than about the query.
+"""
 
 from typing import TYPE_CHECKING
+
+from bench.status_http import CONCURRENCY
 
 if TYPE_CHECKING:
     from bench.status import SizeRun
@@ -14,8 +22,20 @@ GROWTH = 1.5
 GRAPHQL_RATIO = 1.3
 
 
+def one_client(label: str) -> str:
+    return f"{label} (1 client)"
+
+
+def size_label(size: int) -> str:
+    if size % 1_000_000 == 0:
+        return f"{size // 1_000_000}M"
+    if size % 1_000 == 0:
+        return f"{size // 1_000}k"
+    return f"{size:,}"
+
+
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:8.1f}"
+    return f"{seconds * 1000:.1f}"
 
 
 def _check(ok: bool, text: str) -> bool:
@@ -24,9 +44,8 @@ def _check(ok: bool, text: str) -> bool:
 
 
 def print_load(runs: list["SizeRun"]) -> None:
-    print("\nLoad (binary COPY, one transaction per chunk; generation overlapped)")
-    header = "".join(f"{r.size:>16,}" for r in runs)
-    print(f"  {'touchpoints':<44}{header}")
+    print("\nLoad (binary COPY, one transaction per chunk of 20,000; the next chunk generated meanwhile)")
+    print(f"  {'touchpoints':<46}" + "".join(f"{size_label(r.size):>16}" for r in runs))
     lines: list[tuple[str, list[str]]] = [
         ("innovation links", [f"{r.loaded.links:,}" for r in runs]),
         ("migrate (s)", [f"{r.migrate_seconds:.1f}" for r in runs]),
@@ -54,75 +73,76 @@ def print_load(runs: list["SizeRun"]) -> None:
         ("stage of the innovation timed", [r.stage for r in runs]),
     ]
     for label, values in lines:
-        print(f"  {label:<44}" + "".join(f"{v:>16}" for v in values))
+        print(f"  {label:<46}" + "".join(f"{v:>16}" for v in values))
     mix = runs[-1].loaded.kinds
     total = sum(mix.values())
-    print("  mix at the largest size: " + ", ".join(f"{k} {n / total:.1%}" for k, n in mix.most_common()))
+    print(
+        f"  mix at {size_label(runs[-1].size)}: "
+        + ", ".join(f"{k} {n / total:.2%}" for k, n in mix.most_common())
+    )
 
 
 def print_reads(runs: list["SizeRun"]) -> None:
-    print("\nReads (ms; REST and GraphQL over HTTP as a quality lead, raw aggregate with asyncpg)")
-    header = "".join(f"{f'{r.size:,} p50':>13}{f'{r.size:,} p95':>13}" for r in runs)
-    growth = "  p95 growth" if len(runs) > 1 else ""
-    print(f"  {'read':<50}{header}{growth}")
-    labels = list(runs[0].timings)
-    for label in labels:
-        cells = "".join(
-            f"{_ms(r.timings[label].p50):>13}{_ms(r.timings[label].p95):>13}"
-            if label in r.timings
-            else " " * 26
-            for r in runs
-        )
-        tail = ""
-        if len(runs) > 1 and all(label in r.timings for r in runs):
-            tail = f"{runs[-1].timings[label].p95 / runs[0].timings[label].p95:11.2f}×"
-        print(f"  {label:<50}{cells}{tail}")
-    raw_cells = "".join(f"{_ms(r.raw.p50):>13}{_ms(r.raw.p95):>13}" for r in runs)
-    raw_tail = f"{runs[-1].raw.p95 / runs[0].raw.p95:11.2f}×" if len(runs) > 1 else ""
-    print(f"  {f'raw SQL aggregate, one innovation ({runs[-1].raw.count} runs)':<50}{raw_cells}{raw_tail}")
     print(
-        "  requests per read: "
-        + ", ".join(f"{r.size:,}: {min(t.count for t in r.timings.values())}+" for r in runs)
-        + f"; touchpoints the raw aggregate reads at {runs[-1].size:,}: {runs[-1].raw.touchpoints_read:,}"
+        f"\nReads (ms; over HTTP as a quality lead from {CONCURRENCY} clients unless marked; "
+        "raw aggregate with asyncpg, one at a time)"
     )
+    header = "".join(f"{size_label(r.size) + ' p50':>11}{size_label(r.size) + ' p95':>11}" for r in runs)
+    growth = "  p95 growth" if len(runs) > 1 else ""
+    print(f"  {'read':<58}{header}{growth}   requests")
+    rows = [(label, [r.timings.get(label) for r in runs]) for label in runs[0].timings]
+    for label, timings in rows:
+        cells = "".join(f"{_ms(t.p50):>11}{_ms(t.p95):>11}" if t is not None else " " * 22 for t in timings)
+        tail = ""
+        first, last = timings[0], timings[-1]
+        if len(runs) > 1 and first is not None and last is not None:
+            tail = f"{last.p95 / first.p95:11.2f}×"
+        counts = "/".join(str(t.count) for t in timings if t is not None)
+        print(f"  {label:<58}{cells}{tail}   {counts}")
+    raw_cells = "".join(f"{_ms(r.raw.p50):>11}{_ms(r.raw.p95):>11}" for r in runs)
+    raw_tail = f"{runs[-1].raw.p50 / runs[0].raw.p50:11.2f}× (p50)" if len(runs) > 1 else ""
+    print(f"  {'raw SQL aggregate, one innovation, every service':<58}{raw_cells}{raw_tail}")
+    print(
+        f"  the raw aggregate ran {runs[-1].raw.count} times per size after a warm-up run; at "
+        f"{size_label(runs[-1].size)} it reads {runs[-1].raw.touchpoints_read:,} referencing touchpoints"
+    )
+
+
+def _status_goals(runs: list["SizeRun"], label: str) -> bool:
+    largest, smallest = runs[-1], runs[0]
+    raw = largest.raw.p50
+    ok = True
+    for timed in (label, one_client(label)):
+        if timed not in largest.timings:
+            continue
+        p95 = largest.timings[timed].p95
+        ok &= _check(p95 * 1000 < LIMIT_MS, f"{timed}: p95 {p95 * 1000:.1f} ms < {LIMIT_MS:.0f} ms")
+        ok &= _check(
+            p95 / raw <= RAW_SHARE,
+            f"{timed}: p95 is {p95 / raw:.3f} × the raw aggregate ({raw * 1000:.0f} ms), goal ≤ {RAW_SHARE}",
+        )
+        if len(runs) > 1 and timed in smallest.timings:
+            growth = p95 / smallest.timings[timed].p95
+            ok &= _check(
+                growth <= GROWTH,
+                f"{timed}: p95 {growth:.2f} × its p95 at {size_label(smallest.size)}, goal ≤ {GROWTH}",
+            )
+    return ok
 
 
 def print_report(runs: list["SizeRun"], *, total_seconds: float) -> bool:
     print_load(runs)
     print_reads(runs)
-    largest, smallest = runs[-1], runs[0]
-    print(f"\nGoals (at {largest.size:,} touchpoints; ratios against baselines of this run)")
-    ok = True
-    for label in (STATUS, STATUS_SERVICE):
-        p95 = largest.timings[label].p95
-        ok &= _check(p95 * 1000 < LIMIT_MS, f"{label}: p95 {p95 * 1000:.1f} ms < {LIMIT_MS:.0f} ms")
-        share = p95 / largest.raw.p95
-        ok &= _check(
-            share <= RAW_SHARE,
-            f"{label}: p95 is {share:.3f} × the raw aggregate's p95 ({largest.raw.p95 * 1000:.0f} ms), "
-            f"goal ≤ {RAW_SHARE}",
-        )
-        if len(runs) > 1:
-            growth = p95 / smallest.timings[label].p95
-            ok &= _check(
-                growth <= GROWTH,
-                f"{label}: p95 at {largest.size:,} is {growth:.2f} × its p95 at {smallest.size:,}, "
-                f"goal ≤ {GROWTH}",
-            )
+    largest = runs[-1]
+    print(f"\nGoals at {size_label(largest.size)} touchpoints (ratios against baselines of this run)")
+    ok = _status_goals(runs, STATUS) & _status_goals(runs, STATUS_SERVICE)
     if GRAPHQL in largest.timings:
-        for run in runs:
-            ratio = run.timings[GRAPHQL].p95 / run.timings[STATUS].p95
-            ok &= _check(
-                ratio <= GRAPHQL_RATIO,
-                f"GraphQL status at {run.size:,}: p95 {ratio:.2f} × REST's, goal ≤ {GRAPHQL_RATIO}",
-            )
-        one = f"{GRAPHQL} (one client)"
-        if one in largest.timings:
-            ratios = ", ".join(
-                f"{r.size:,}: {r.timings[one].p95 / r.timings[f'{STATUS} (one client)'].p95:.2f}×"
-                for r in runs
-            )
-            print(f"  [info] GraphQL ÷ REST status p95 with one client: {ratios}")
+        for graphql, rest in ((GRAPHQL, STATUS), (one_client(GRAPHQL), one_client(STATUS))):
+            for run in runs:
+                if graphql in run.timings and rest in run.timings:
+                    ratio = run.timings[graphql].p95 / run.timings[rest].p95
+                    text = f"{graphql} at {size_label(run.size)}: p95 {ratio:.2f} × REST's"
+                    ok &= _check(ratio <= GRAPHQL_RATIO, f"{text}, goal ≤ {GRAPHQL_RATIO}")
     else:
         ok &= _check(False, "GraphQL status: the schema has no innovationStatus field to time")
     print(f"\nTotal run time {total_seconds / 60:.1f} min")
