@@ -5,7 +5,9 @@ touchpoint's share to its month when it is recorded, corrected or deleted, or wh
 links change; the refresh of a month's incident reviews; and a rebuild from raw rows. Statement
 triggers with transition tables, so a batch of a thousand touchpoints costs a few statements.
 
-The counting expressions are a frozen copy of service/status/contribution_sql.py as it stood when
+A touchpoint's links count when the links are inserted (status_link_inserted), whether in a later
+statement or in the same one as the touchpoint; a statement that updates touchpoints is expected not
+to change their links too (corrections update the row, then relink). The counting expressions are a frozen copy of service/status/contribution_sql.py as it stood when
 this revision was written; tests/status/test_rollup_property.py checks they still agree.
 
 Revision ID: 0002
@@ -248,12 +250,8 @@ $fn$;
 CREATE FUNCTION status_touchpoint_inserted() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
   PERFORM status_add_service('{}'::touchpoint[], ARRAY(SELECT n::touchpoint FROM new_rows AS n));
-  -- Links normally arrive after their touchpoint (and count then); any already there count now.
-  PERFORM status_add_links(
-    '{}'::touchpoint[],
-    ARRAY(SELECT n::touchpoint FROM new_rows AS n),
-    ARRAY(SELECT l FROM touchpoint_innovation AS l
-            JOIN new_rows AS n ON l.organisation_id = n.organisation_id AND l.touchpoint_id = n.id));
+  -- No link shares here: a link is always inserted after its touchpoint (or in the same statement)
+  -- and counts when its own trigger fires, which then sees the touchpoint.
   PERFORM status_refresh_incidents(
     ARRAY(SELECT n::touchpoint FROM new_rows AS n WHERE n.kind IN ('incident', 'post_incident_review')));
   RETURN NULL;

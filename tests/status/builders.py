@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -160,6 +160,49 @@ class Ledger:
                 )
             )
         await self.session.flush()
+        return touchpoint_id
+
+    async def add_together(
+        self,
+        kind: str,
+        service_id: uuid.UUID,
+        occurred_at: datetime,
+        *,
+        innovations: tuple[uuid.UUID, ...] | list[uuid.UUID] = (),
+        recorded_by: uuid.UUID | None = None,
+        subject: uuid.UUID | None = None,
+        **facts: Any,
+    ) -> uuid.UUID:
+        """One touchpoint and its links in a single statement, as ingestion's INSERT path writes them."""
+        touchpoint_id = uuid.uuid4()
+        row = self._row(
+            touchpoint_id,
+            kind,
+            service_id,
+            occurred_at,
+            None,
+            recorded_by,
+            subject,
+            {**DEFAULT_FACTS[kind], **facts},
+            None,
+            None,
+        )
+        row["facts"] = json.dumps(row["facts"])
+        row["revision"] = 1
+        columns = ", ".join(row)
+        values = ", ".join(f"CAST(:{name} AS jsonb)" if name == "facts" else f":{name}" for name in row)
+        await self.session.execute(
+            text(
+                f"""
+                WITH inserted AS (
+                  INSERT INTO touchpoint ({columns}) VALUES ({values}) RETURNING organisation_id, id
+                )
+                INSERT INTO touchpoint_innovation (organisation_id, touchpoint_id, innovation_id)
+                SELECT i.organisation_id, i.id, x FROM inserted i, unnest(CAST(:innovations AS uuid[])) AS x
+                """
+            ),
+            {**row, "innovations": list(innovations)},
+        )
         return touchpoint_id
 
     async def add_many(self, specs: list[dict[str, Any]]) -> list[uuid.UUID]:

@@ -53,6 +53,7 @@ class Add:
     variant: int
     follows: int  # for reviews: which earlier incident (index among incidents so far)
     lag_hours: int  # for reviews: how long after that incident (the window is 14 days)
+    together: bool  # row and links in one statement (ingestion's INSERT) rather than two
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ adds = st.builds(
     variant=st.integers(0, 9),
     follows=st.integers(0, 50),
     lag_hours=st.integers(-6, 18 * 24),
+    together=st.booleans(),
 )
 corrections = st.builds(
     Correct,
@@ -191,7 +193,8 @@ async def test_rollups_equal_raw_rows(session: AsyncSession, stream: list[Any], 
                 if incident is None:
                     continue
                 when = incidents[incident] + timedelta(hours=step.lag_hours)
-            touchpoint_id = await ledger.add(
+            write = ledger.add_together if step.together else ledger.add
+            touchpoint_id = await write(
                 step.kind,
                 services[step.service],
                 when,
