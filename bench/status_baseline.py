@@ -78,16 +78,17 @@ SELECT 'incidents', i.service_id, date_trunc('month', i.occurred_at AT TIME ZONE
    AND i.occurred_at >= $4 AND i.occurred_at < $5
  GROUP BY 2, 3
 UNION ALL
-SELECT 'starters', NULL, NULL, NULL, NULL, m.id,
-       count(*) FILTER (WHERE t.kind IN ('induction', 'shadowing')),
-       count(*) FILTER (WHERE t.kind = 'competency_check' AND t.passed),
-       NULL, NULL, NULL, NULL
+SELECT 'starters', NULL, NULL, NULL, NULL, m.id, steps.inducted, steps.competent, NULL, NULL, NULL, NULL
   FROM staff_member m
-  JOIN touchpoint t ON t.organisation_id = m.organisation_id AND t.subject_staff_id = m.id
-  JOIN touchpoint_innovation l ON l.organisation_id = t.organisation_id AND l.touchpoint_id = t.id
- WHERE m.organisation_id = $1 AND m.started_on >= $8 AND l.innovation_id = $2
-   AND t.kind IN ('induction', 'shadowing', 'competency_check')
- GROUP BY m.id
+  CROSS JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE t.kind IN ('induction', 'shadowing')) AS inducted,
+           count(*) FILTER (WHERE t.kind = 'competency_check' AND t.passed) AS competent
+      FROM touchpoint t
+      JOIN touchpoint_innovation l ON l.organisation_id = t.organisation_id AND l.touchpoint_id = t.id
+     WHERE t.organisation_id = m.organisation_id AND t.subject_staff_id = m.id AND l.innovation_id = $2
+       AND t.kind IN ('induction', 'shadowing', 'competency_check')
+  ) AS steps
+ WHERE m.organisation_id = $1 AND m.started_on >= $8
 """
 
 
