@@ -7,7 +7,12 @@ from service.organisations.models import AccessGrant, CommissioningRelationship,
 from service.people.models import PersonRef, PersonRefService
 from service.services.models import Service
 from service.staff.models import StaffMember, StaffMemberService
-from service.status.models import status_month_rollup, status_service_month, status_staff_month
+from service.status.models import (
+    status_audit_month,
+    status_month_rollup,
+    status_service_month,
+    status_staff_month,
+)
 from service.touchpoints.models import (
     IdempotencyRecord,
     Touchpoint,
@@ -35,6 +40,7 @@ __all__ = [
     "TouchpointInnovation",
     "TouchpointRevision",
     "UserAccount",
+    "status_audit_month",
     "status_month_rollup",
     "status_service_month",
     "status_staff_month",

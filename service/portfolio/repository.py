@@ -15,6 +15,7 @@ SELECT o.id, o.name,
        (SELECT max(updated_at) FROM status_month_rollup WHERE organisation_id = o.id) AS rollups,
        (SELECT max(updated_at) FROM status_service_month WHERE organisation_id = o.id) AS service_months,
        (SELECT max(updated_at) FROM status_staff_month WHERE organisation_id = o.id) AS staff_months,
+       (SELECT max(updated_at) FROM status_audit_month WHERE organisation_id = o.id) AS audit_months,
        (SELECT max(updated_at) FROM staff_member WHERE organisation_id = o.id) AS staff,
        (SELECT coalesce(sum(hashtext(staff_member_id::text || service_id::text)::bigint), 0)
           FROM staff_member_service WHERE organisation_id = o.id) AS staff_services,

@@ -5,10 +5,13 @@ the month containing `as_of`, or the raw rows alone (the reference path, also us
 The indicator, stage and context functions only ever see these values.
 """
 
+import itertools
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 
 from service.vocabulary import CORE_SYSTEMS, DeliverySystem, Shift
@@ -97,6 +100,10 @@ class MonthCounts:
         """Add `other` in (or, with `sign=-1`, take it away)."""
         _add(self, other, sign)
 
+    def add_service_wide(self, other: "MonthCounts") -> None:
+        """Add only `other`'s service-wide counts (the rest of a service month's counts are zero)."""
+        _add_service_wide(self, other)
+
     def refs_in(self, system: str) -> int:
         value: int = getattr(self, SYSTEM_COLUMNS[system])
         return value
@@ -127,6 +134,10 @@ _any = _compiled(
     "_any", "def _any(a):\n    return bool(" + " or ".join(f"a.{n}" for n in COUNT_FIELDS) + ")\n"
 )
 SERVICE_FIELDS: tuple[str, ...] = ("supervisions", "incidents", "late_incidents", "restrictive_interventions")
+_add_service_wide = _compiled(
+    "_add_service_wide",
+    "def _add_service_wide(a, b):\n" + "".join(f"    a.{n} += b.{n}\n" for n in SERVICE_FIELDS),
+)
 INNOVATION_FIELDS: tuple[str, ...] = tuple(n for n in COUNT_FIELDS if n not in SERVICE_FIELDS)
 # Set by recomputing the incidents of a month rather than by adding each touchpoint's share.
 INCIDENT_REVIEW_FIELDS: tuple[str, ...] = (
@@ -136,11 +147,17 @@ INCIDENT_REVIEW_FIELDS: tuple[str, ...] = (
 )
 
 
-def summed(items: "list[MonthCounts]") -> MonthCounts:
-    total = MonthCounts()
-    for item in items:
-        total.add(item)
-    return total
+_values = attrgetter(*COUNT_FIELDS)
+
+
+def summed(items: "Iterable[MonthCounts]") -> MonthCounts:
+    """A new MonthCounts holding the field-by-field total of `items` (a column sum, done in C)."""
+    rows = [_values(item) for item in items]
+    if not rows:
+        return MonthCounts()
+    if len(rows) == 1:
+        return MonthCounts(*rows[0])
+    return MonthCounts(*map(sum, zip(*rows, strict=True)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +200,54 @@ class AuditScore:
 
 
 @dataclass(frozen=True, slots=True)
+class AuditRun:
+    """One service's consecutive audits, summarised so that runs of adjacent months join exactly:
+    how many, their total, the first score, the last (up to) three, and the largest drop inside.
+    Scores are in hundredths of a percentage point (a score_percent has two decimals)."""
+
+    count: int
+    total: int
+    first: int
+    last: tuple[int, ...]
+    max_drop: int
+
+    def then(self, later: "AuditRun") -> "AuditRun":
+        """This run followed by a later one."""
+        drop = max(self.max_drop, later.max_drop, self.last[-1] - later.first)
+        return AuditRun(
+            self.count + later.count,
+            self.total + later.total,
+            self.first,
+            (self.last + later.last)[-3:],
+            drop,
+        )
+
+
+def hundredths(score_percent: Decimal) -> int:
+    """A score_percent (two decimals) as an exact integer number of hundredths."""
+    return int(score_percent * 100)
+
+
+def audit_run(scores: "list[Decimal]") -> AuditRun:
+    """The run of these scores, in the order they were audited."""
+    points = [hundredths(s) for s in scores]
+    drops = [before - after for before, after in itertools.pairwise(points)]
+    return AuditRun(len(points), sum(points), points[0], tuple(points[-3:]), max([0, *drops]))
+
+
+IN_AUDIT_ORDER = attrgetter("occurred_at", "touchpoint_id")
+
+
+def audit_runs(audits: "Iterable[AuditScore]", key: "Callable[[AuditScore], Any]") -> dict[Any, AuditRun]:
+    """key → the run of the audits with that key (e.g. a service, or a service and month), each in
+    the order they happened."""
+    grouped: dict[Any, list[AuditScore]] = {}
+    for audit in sorted(audits, key=IN_AUDIT_ORDER):
+        grouped.setdefault(key(audit), []).append(audit)
+    return {k: audit_run([a.score_percent for a in group]) for k, group in grouped.items()}
+
+
+@dataclass(frozen=True, slots=True)
 class RecentIncident:
     """An incident in the REVIEW_WITHIN_DAYS before `as_of`, whose review may still be to come."""
 
@@ -207,7 +272,8 @@ class StatusInputs:
     staff_counts: dict[tuple[uuid.UUID, date], dict[uuid.UUID, int]] = field(default_factory=dict)
     # Service-wide counts of the months before the innovation started (the outcomes baseline).
     baseline: dict[tuple[uuid.UUID, date], MonthCounts] = field(default_factory=dict)
-    audits: list[AuditScore] = field(default_factory=list)
+    # (service, local month) → that month's audits of referencing touchpoints, as a run.
+    audit_months: dict[tuple[uuid.UUID, date], AuditRun] = field(default_factory=dict)
     recent_incidents: list[RecentIncident] = field(default_factory=list)
     staff: list[StaffTenure] = field(default_factory=list)
     starters: list[Starter] = field(default_factory=list)

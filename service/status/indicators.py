@@ -6,13 +6,13 @@ Ratios are computed exactly (fractions) and rounded only for display, so the sam
 give the same rating whichever way they were read.
 """
 
-import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,7 +21,9 @@ from service.status.counts import (
     COMPETENCY_WITHIN_DAYS,
     INDUCTION_WITHIN_DAYS,
     REVIEW_WITHIN_DAYS,
+    AuditRun,
     AuditScore,
+    audit_runs,
 )
 from service.status.thresholds import (
     AuditStabilityThresholds,
@@ -230,32 +232,27 @@ def shift_consistency(
     return _result(key, rag, threshold, text, value=display(gap, 2), **counts)
 
 
-def audit_stability(audits: Iterable[AuditScore], th: AuditStabilityThresholds) -> IndicatorResult:
-    """Audits in the window: their mean, the largest drop between consecutive audits of a service,
-    and whether a service's last three audits each scored lower than the one before."""
+def runs_of(audits: Iterable[AuditScore]) -> list[AuditRun]:
+    """Each service's audits, in the order they happened, as one run per service."""
+    return list(audit_runs(audits, attrgetter("service_id")).values())
+
+
+def audit_stability(runs: Iterable[AuditRun], th: AuditStabilityThresholds) -> IndicatorResult:
+    """Audits in the window, one run per service: their mean, the largest drop between consecutive
+    audits of a service, and whether a service's last three audits each scored lower than the one
+    before (two services' audits interleaved are not a sequence)."""
     key = IndicatorKey.audit_stability
     threshold = dumped(th)
-    ordered = sorted(audits, key=lambda a: (a.occurred_at, a.touchpoint_id))
-    if len(ordered) < th.min_evidence:
-        text = (
-            f"{len(ordered)} audits in the window; at least {th.min_evidence} are needed to judge stability."
-        )
-        return _result(key, Rag.insufficient_evidence, threshold, text, denominator=len(ordered))
-    total = sum((a.score_percent for a in ordered), Decimal(0))
-    mean = Fraction(total) / len(ordered)
-    by_service: dict[Any, list[Decimal]] = {}
-    for audit in ordered:
-        by_service.setdefault(audit.service_id, []).append(audit.score_percent)
-    max_drop = Decimal(0)
-    falling = False
-    for scores in by_service.values():
-        for before, after in itertools.pairwise(scores):
-            max_drop = max(max_drop, before - after)
-        last = scores[-3:]
-        if len(last) == 3 and last[0] > last[1] > last[2]:
-            falling = True
-    drop = Fraction(max_drop)
-    measures = {"max_drop": display(drop, 2), "falling_trend": falling, "audits": len(ordered)}
+    runs = list(runs)
+    count = sum(r.count for r in runs)
+    if count < th.min_evidence:
+        text = f"{count} audits in the window; at least {th.min_evidence} are needed to judge stability."
+        return _result(key, Rag.insufficient_evidence, threshold, text, denominator=count)
+    total = Fraction(sum(r.total for r in runs), 100)
+    mean = total / count
+    drop = Fraction(max(r.max_drop for r in runs), 100)
+    falling = any(len(r.last) == 3 and r.last[0] > r.last[1] > r.last[2] for r in runs)
+    measures = {"max_drop": display(drop, 2), "falling_trend": falling, "audits": count}
     if mean < exact(th.amber) or drop > exact(th.amber_max_drop):
         rag = Rag.red
     elif mean >= exact(th.green) and drop <= exact(th.max_drop) and not falling:
@@ -263,13 +260,13 @@ def audit_stability(audits: Iterable[AuditScore], th: AuditStabilityThresholds) 
     else:
         rag = Rag.amber
     text = (
-        f"The last {len(ordered)} audits averaged {display(mean, 1)}%, "
+        f"The last {count} audits averaged {display(mean, 1)}%, "
         f"with a largest drop of {display(drop, 1)} points between consecutive audits"
     )
     text += " and three falling results in a row." if falling else "."
     return _result(
         key, rag, threshold, text,
-        value=display(mean, 2), numerator=display(total, 2), denominator=len(ordered), measures=measures,
+        value=display(mean, 2), numerator=display(total, 2), denominator=count, measures=measures,
     )  # fmt: skip
 
 

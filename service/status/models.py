@@ -4,12 +4,15 @@ One row per (organisation, innovation, service, local month) holds the counts of
 reference the innovation; one per (organisation, service, month) the service-wide counts an
 indicator divides by; one per (organisation, innovation, service, month, recorder) who recorded
 them. The counted columns are the fields of `service.status.counts.MonthCounts`, so the two can
-never disagree about what is counted.
+never disagree about what is counted. One per (organisation, innovation, service, month) summarises
+that month's audits as a run (`service.status.counts.AuditRun`): adjacent months' runs join exactly,
+so a window's audit stability never reads the audits themselves (migration 0004 keeps it current).
 """
 
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Date,
     DateTime,
@@ -20,7 +23,7 @@ from sqlalchemy import (
     Table,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from service.database import metadata
 from service.status.counts import INNOVATION_FIELDS, SERVICE_FIELDS
@@ -94,4 +97,34 @@ status_staff_month = Table(
     ),
     # "Has anything changed?" (the portfolio change feed) is a max() over this.
     Index("ix_status_staff_month_updated", "organisation_id", "updated_at"),
+)
+
+status_audit_month = Table(
+    "status_audit_month",
+    metadata,
+    Column("organisation_id", UUID(as_uuid=True), nullable=False),
+    Column("innovation_id", UUID(as_uuid=True), nullable=False),
+    Column("service_id", UUID(as_uuid=True), nullable=False),
+    Column("month", Date, nullable=False),
+    # The month's audits of touchpoints referencing the innovation, in the order they happened:
+    # how many, their total score, the first score, the last (up to) three and the largest drop
+    # between consecutive ones. Scores are in hundredths of a percentage point (a score_percent
+    # has two decimals), so they are exact integers.
+    Column("audits", Integer, nullable=False),
+    Column("total_hundredths", BigInteger, nullable=False),
+    Column("first_hundredths", Integer, nullable=False),
+    Column("last_hundredths", ARRAY(Integer), nullable=False),
+    Column("max_drop_hundredths", Integer, nullable=False),
+    _updated_at(),
+    PrimaryKeyConstraint("organisation_id", "innovation_id", "service_id", "month"),
+    ForeignKeyConstraint(
+        ["organisation_id", "innovation_id"],
+        ["innovation.organisation_id", "innovation.id"],
+        ondelete="CASCADE",
+    ),
+    ForeignKeyConstraint(
+        ["organisation_id", "service_id"], ["service.organisation_id", "service.id"], ondelete="CASCADE"
+    ),
+    # "Has anything changed?" (the portfolio change feed) is a max() over this.
+    Index("ix_status_audit_month_updated", "organisation_id", "updated_at"),
 )

@@ -25,6 +25,7 @@ from service.status.counts import (
     StaffTenure,
     Starter,
     StatusInputs,
+    audit_runs,
 )
 from service.status.periods import local_date, local_month, month_end_at
 from service.status.records import TouchpointRecord
@@ -147,6 +148,7 @@ def inputs_from_records(
     )
     reviews = first_reviews(records)
     baseline = set(load.baseline_months)
+    audits: list[AuditScore] = []
     for record in records:
         info = scope.get(record.service_id)
         if info is None or record.occurred_at >= as_of:
@@ -184,7 +186,10 @@ def inputs_from_records(
             per_staff[record.recorded_by_id] = per_staff.get(record.recorded_by_id, 0) + 1
         score = record.score_percent
         if record.kind == "audit" and score is not None:
-            inputs.audits.append(AuditScore(record.id, record.service_id, record.occurred_at, score))
+            audits.append(AuditScore(record.id, record.service_id, record.occurred_at, score))
+    inputs.audit_months = audit_runs(
+        audits, lambda a: (a.service_id, local_month(a.occurred_at, scope[a.service_id].timezone))
+    )
     inputs.months = {k: v for k, v in inputs.months.items() if not v.is_empty()}
     inputs.baseline = {k: v for k, v in inputs.baseline.items() if not v.is_empty()}
     inputs.starters = starters_from_records(records, innovation, services, staff)

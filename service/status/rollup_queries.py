@@ -111,22 +111,47 @@ SELECT t.id, t.service_id, t.occurred_at, f.innovation_id, f.first_review_at
  WHERE t.kind = 'incident' AND {IN_RANGE}
 """  # noqa: S608
 
-AUDITS_SQL = f"""
-SELECT l.innovation_id, t.id, t.service_id, t.occurred_at, t.score_percent
-  FROM touchpoint t
-  JOIN touchpoint_innovation l ON l.organisation_id = t.organisation_id AND l.touchpoint_id = t.id
- WHERE t.kind = 'audit' AND t.score_percent IS NOT NULL AND {IN_RANGE}
-   AND l.innovation_id = ANY($2::uuid[])
+# Complete months' audits per innovation and service, as runs (migration 0004 keeps them current):
+# every month from $5 up to, not including, each service's month containing as_of.
+AUDIT_MONTHS_SQL = """
+SELECT a.innovation_id, a.service_id, a.month, a.audits, a.total_hundredths, a.first_hundredths,
+       a.last_hundredths, a.max_drop_hundredths
+  FROM status_audit_month a
+  JOIN unnest($3::uuid[], $4::date[]) AS c(service_id, current_month) ON c.service_id = a.service_id
+ WHERE a.organisation_id = $1 AND a.innovation_id = ANY($2::uuid[])
+   AND a.month >= $5 AND a.month < c.current_month
+"""
+
+# The audits of the month containing as_of, up to as_of, summarised as one run per innovation and
+# service the same way (count, total, first score, last three, largest drop inside), in hundredths.
+CURRENT_AUDITS_SQL = f"""
+WITH a AS (
+  SELECT l.innovation_id, t.service_id, (t.score_percent * 100)::int AS score,
+         row_number() OVER w AS k,
+         count(*) OVER p AS n,
+         (lag(t.score_percent) OVER w * 100)::int AS before
+    FROM touchpoint t
+    JOIN touchpoint_innovation l ON l.organisation_id = t.organisation_id AND l.touchpoint_id = t.id
+   WHERE t.kind = 'audit' AND t.score_percent IS NOT NULL AND {IN_RANGE}
+     AND l.innovation_id = ANY($2::uuid[])
+  WINDOW p AS (PARTITION BY l.innovation_id, t.service_id),
+         w AS (p ORDER BY t.occurred_at, t.id)
+)
+SELECT innovation_id, service_id, count(*)::int AS audits, sum(score)::bigint AS total_hundredths,
+       min(score) FILTER (WHERE k = 1) AS first_hundredths,
+       array_agg(score ORDER BY k) FILTER (WHERE k > n - 3) AS last_hundredths,
+       greatest(coalesce(max(before - score), 0), 0) AS max_drop_hundredths
+  FROM a
+ GROUP BY innovation_id, service_id
 """  # noqa: S608
 
 # Each new starter's steps from a month before their start to just past their last deadline, found
-# through the (organisation, subject, occurred_at) index; the exact local dates are checked after.
+# through the partial index of first steps by subject; the exact local dates are checked after.
 STARTER_STEPS_SQL = """
-SELECT c.staff_id, l.innovation_id, t.kind, t.passed IS TRUE AS passed, t.occurred_at, s.timezone
+SELECT c.staff_id, l.innovation_id, t.kind, t.passed IS TRUE AS passed, t.occurred_at, t.service_id
   FROM unnest($3::uuid[], $4::timestamptz[], $5::timestamptz[]) AS c(staff_id, steps_from, steps_to)
   JOIN touchpoint t ON t.organisation_id = $1 AND t.subject_staff_id = c.staff_id
                    AND t.occurred_at >= c.steps_from AND t.occurred_at < c.steps_to
   JOIN touchpoint_innovation l ON l.organisation_id = t.organisation_id AND l.touchpoint_id = t.id
-  JOIN service s ON s.organisation_id = t.organisation_id AND s.id = t.service_id
  WHERE t.kind IN ('induction', 'shadowing', 'competency_check') AND l.innovation_id = ANY($2::uuid[])
 """

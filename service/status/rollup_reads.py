@@ -22,11 +22,12 @@ from service.status import rollup_queries as queries
 from service.status.contribution_sql import CONTRIBUTED_FIELDS
 from service.status.counts import (
     COMPETENCY_WITHIN_DAYS,
+    COUNT_FIELDS,
     EARLY_STEP_DAYS,
     INNOVATION_FIELDS,
     REVIEW_WITHIN_DAYS,
     SERVICE_FIELDS,
-    AuditScore,
+    AuditRun,
     MonthCounts,
     RecentIncident,
     ServiceInfo,
@@ -72,6 +73,19 @@ def month_edge(service_id: uuid.UUID, tz: str, as_of: datetime) -> MonthEdge:
 
 def _utc_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+# The rollup statements select their counts in MonthCounts' own field order (innovation fields first,
+# then the service-wide ones), so a row's tail can be passed to the constructor as it stands.
+assert COUNT_FIELDS == INNOVATION_FIELDS + SERVICE_FIELDS
+
+
+def _rollup_counts(row: asyncpg.Record, skip: int) -> MonthCounts:
+    return MonthCounts(*tuple(row)[skip:])
+
+
+def _service_counts(row: asyncpg.Record, skip: int) -> MonthCounts:
+    return MonthCounts(**dict(zip(SERVICE_FIELDS, tuple(row)[skip:], strict=True)))
 
 
 def _counts(row: Mapping[str, Any], fields: Sequence[str]) -> MonthCounts:
@@ -145,12 +159,12 @@ class _Reader:
         services = [e.service_id for e in self.edges]
         last = [e.last_rollup_month for e in self.edges]
         for row in await self.conn.fetch(queries.ROLLUP_SQL, org, ids, services, last, first):
-            if self.scoped(row["innovation_id"], row["service_id"]):
-                key = (row["service_id"], row["month"])
-                self.inputs[row["innovation_id"]].months[key] = _counts(row, INNOVATION_FIELDS)
+            innovation_id, service_id, month = row[0], row[1], row[2]
+            if service_id in self.in_scope[innovation_id]:
+                self.inputs[innovation_id].months[(service_id, month)] = _rollup_counts(row, 3)
         baseline = list(self.load.baseline_months)
         for row in await self.conn.fetch(queries.SERVICE_MONTHS_SQL, org, services, last, first, baseline):
-            self.service_months[(row["service_id"], row["month"])] = _counts(row, SERVICE_FIELDS)
+            self.service_months[(row[0], row[1])] = _service_counts(row, 2)
         for row in await self.conn.fetch(queries.STAFF_MONTHS_SQL, org, ids, services, last, first):
             if self.scoped(row["innovation_id"], row["service_id"]):
                 key = (row["service_id"], row["month"])
@@ -218,17 +232,26 @@ class _Reader:
                     )
 
     async def audits(self) -> None:
-        froms = [
-            month_start_at(self.load.first_month, self.services[e.service_id].timezone) for e in self.edges
-        ]
-        tos = [self.as_of for _ in self.edges]
-        rows = await self.conn.fetch(
-            queries.AUDITS_SQL, self.organisation_id, self.innovation_ids, *_ranges(self.edges, froms, tos)
-        )
+        """Complete months' audit runs from their rollup; the month containing as_of from its audits."""
+        org, ids, first = self.organisation_id, self.innovation_ids, self.load.first_month
+        services = [e.service_id for e in self.edges]
+        current = [e.month for e in self.edges]
+        rows = await self.conn.fetch(queries.AUDIT_MONTHS_SQL, org, ids, services, current, first)
         for row in rows:
-            if self.scoped(row["innovation_id"], row["service_id"]):
-                self.inputs[row["innovation_id"]].audits.append(
-                    AuditScore(row["id"], row["service_id"], row["occurred_at"], row["score_percent"])
+            innovation_id, service_id = row[0], row[1]
+            if service_id in self.in_scope[innovation_id]:
+                self.inputs[innovation_id].audit_months[(service_id, row[2])] = AuditRun(
+                    row[3], row[4], row[5], tuple(row[6]), row[7]
+                )
+        froms = [month_start_at(e.month, self.services[e.service_id].timezone) for e in self.edges]
+        tos = [self.as_of for _ in self.edges]
+        rows = await self.conn.fetch(queries.CURRENT_AUDITS_SQL, org, ids, *_ranges(self.edges, froms, tos))
+        for row in rows:
+            innovation_id, service_id = row[0], row[1]
+            if service_id in self.in_scope[innovation_id]:
+                month = self.edge_of[service_id].month
+                self.inputs[innovation_id].audit_months[(service_id, month)] = AuditRun(
+                    row[2], row[3], row[4], tuple(row[5]), row[6]
                 )
 
     async def starters(self) -> None:
@@ -256,7 +279,7 @@ class _Reader:
                     row["kind"],
                     row["passed"],
                     row["occurred_at"],
-                    local_date(row["occurred_at"], row["timezone"]),
+                    local_date(row["occurred_at"], self.services[row["service_id"]].timezone),
                 )
             )
         for innovation in self.innovations:
@@ -283,7 +306,7 @@ class _Reader:
                 if service_id not in scope or counts.is_empty():
                     continue
                 if month >= self.load.first_month:
-                    status.months.setdefault((service_id, month), MonthCounts()).add(counts)
+                    status.months.setdefault((service_id, month), MonthCounts()).add_service_wide(counts)
                 if month in self.load.baseline_months:
                     status.baseline[(service_id, month)] = counts
             status.months = {k: v for k, v in status.months.items() if k[0] in scope and not v.is_empty()}

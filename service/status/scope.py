@@ -8,7 +8,7 @@ the pilot rule does.
 import bisect
 import uuid
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from fractions import Fraction
 from functools import cached_property
 
@@ -19,11 +19,12 @@ from service.status.counts import (
     REVIEW_WITHIN_DAYS,
     SHIFTS,
     SILENCE_DAYS,
-    AuditScore,
+    AuditRun,
     MonthCounts,
     StaffTenure,
     Starter,
     StatusInputs,
+    summed,
 )
 from service.status.periods import (
     Point,
@@ -74,40 +75,56 @@ class ScopeEvaluator:
         self._sum_scope()
 
     def _sum_scope(self) -> None:
+        scope = self.scope
+        by_month: dict[date, list[MonthCounts]] = {}
         referencing: dict[date, set[uuid.UUID]] = {}
         for (service_id, month), counts in self.inputs.months.items():
-            if service_id not in self.scope:
+            if service_id not in scope:
                 continue
-            self._counts.setdefault(month, MonthCounts()).add(counts)
+            by_month.setdefault(month, []).append(counts)
             if counts.refs_total:
                 referencing.setdefault(month, set()).add(service_id)
+        self._counts = {month: summed(counts) for month, counts in by_month.items()}
         self._referencing_services = {m: frozenset(s) for m, s in referencing.items()}
+        # Each month's referencing touchpoints per recorder, summed over the scope's services, as one
+        # vector per month over a fixed order of recorders: the scope's staff, then any other
+        # recorder of the scope's touchpoints (staff who have moved on to other services).
         index = self._recorder_index
         for member in self.staff:
             index.setdefault(member.id, len(index))
-        scoped = [(k, v) for k, v in self.inputs.staff_counts.items() if k[0] in self.scope]
-        for _, per_staff in scoped:
-            for staff_id in per_staff:
-                index.setdefault(staff_id, len(index))
-        for (_, month), per_staff in scoped:
-            vector = self._staff.get(month)
+        vectors = self._staff
+        for (service_id, month), per_staff in self.inputs.staff_counts.items():
+            if service_id not in scope:
+                continue
+            vector = vectors.get(month)
             if vector is None:
-                vector = self._staff[month] = [0] * len(index)
+                vector = vectors[month] = [0] * len(index)
             for staff_id, n in per_staff.items():
-                vector[index[staff_id]] += n
+                i = index.get(staff_id)
+                if i is None:
+                    i = index[staff_id] = len(index)
+                    for other in vectors.values():
+                        other.append(0)
+                vector[i] += n
+        # Each recorder's tenure if they are staff of the scope (never active otherwise), and the
+        # scope's start and leaving dates sorted, so a window's active staff are counted by bisection.
+        self._started = [date.max] * len(index)
+        self._left = [date.max] * len(index)
+        for member in self.staff:
+            self._started[index[member.id]] = member.started_on
+            self._left[index[member.id]] = member.left_on or date.max
+        self._starts = sorted(s.started_on for s in self.staff)
+        self._leavings = sorted(s.left_on for s in self.staff if s.left_on is not None)
 
     # -- inputs restricted to the scope ------------------------------------------------------------
 
     @cached_property
-    def audits(self) -> list[AuditScore]:
-        return sorted(
-            (a for a in self.inputs.audits if a.service_id in self.scope),
-            key=lambda a: (a.occurred_at, a.touchpoint_id),
-        )
-
-    @cached_property
-    def audit_times(self) -> list[datetime]:
-        return [a.occurred_at for a in self.audits]
+    def audit_months(self) -> dict[uuid.UUID, dict[date, AuditRun]]:
+        out: dict[uuid.UUID, dict[date, AuditRun]] = {}
+        for (service_id, month), run in self.inputs.audit_months.items():
+            if service_id in self.scope:
+                out.setdefault(service_id, {})[month] = run
+        return out
 
     @cached_property
     def staff(self) -> list[StaffTenure]:
@@ -147,9 +164,7 @@ class ScopeEvaluator:
     def window_counts(self, point: Point) -> MonthCounts:
         cached = self._window.get(point)
         if cached is None:
-            cached = MonthCounts()
-            for month in point.months:
-                cached.add(self.counts(month))
+            cached = summed(self._counts[m] for m in point.months if m in self._counts)
             self._window[point] = cached
         return cached
 
@@ -198,10 +213,18 @@ class ScopeEvaluator:
         }
         return out
 
-    def audits_in(self, point: Point) -> list[AuditScore]:
-        lo = bisect.bisect_left(self.audit_times, point.start)
-        hi = bisect.bisect_left(self.audit_times, point.end)
-        return self.audits[lo:hi]
+    def audits_in(self, point: Point) -> list[AuditRun]:
+        """Each service's audits in the window, its months' runs joined in order."""
+        runs = []
+        for months in self.audit_months.values():
+            joined: AuditRun | None = None
+            for month in point.months:
+                run = months.get(month)
+                if run is not None:
+                    joined = run if joined is None else joined.then(run)
+            if joined is not None:
+                runs.append(joined)
+        return runs
 
     def _incident_learning(self, point: Point, w: MonthCounts) -> ind.IndicatorResult:
         """Settled incidents count by whether they were reviewed in time; recent ones (still inside
@@ -230,14 +253,11 @@ class ScopeEvaluator:
         pending = recent - recent_in_time
         return ind.incident_learning(reviewed, eligible, w.incidents, pending, self.th.incident_learning)
 
-    def active_staff(self, point: Point) -> list[bool]:
-        """Which recorders (by index) are staff of the scope employed during the window."""
+    def active_staff(self, point: Point) -> int:
+        """How many of the scope's staff were employed during the window (a leaving date is never
+        before the start date, so those who left before the window all started before its end)."""
         first_day, last_day = self.first_and_last_day(point)
-        mask = [False] * len(self._recorder_index)
-        for s in self.staff:
-            if s.started_on <= last_day and (s.left_on is None or s.left_on >= first_day):
-                mask[self._recorder_index[s.id]] = True
-        return mask
+        return bisect.bisect_right(self._starts, last_day) - bisect.bisect_left(self._leavings, first_day)
 
     def person_independence(self, point: Point) -> ind.IndicatorResult:
         """Cached on its own: the pilot rule reads it for points whose other indicators no rule needs."""
@@ -253,10 +273,16 @@ class ScopeEvaluator:
             window = list(map(sum, zip(*vectors, strict=True)))
         else:
             window = vectors[0] if vectors else [0] * len(self._recorder_index)
-        active = self.active_staff(point)
-        contributors = sum(1 for n, is_active in zip(window, active, strict=True) if n and is_active)
+        first_day, last_day = self.first_and_last_day(point)
+        contributors = sum(
+            1
+            for n, started, left in zip(window, self._started, self._left, strict=True)
+            if n and started <= last_day and left >= first_day
+        )
         th = self.th.person_independence
-        return ind.person_independence(max(window, default=0), sum(window), contributors, sum(active), th)
+        return ind.person_independence(
+            max(window, default=0), sum(window), contributors, self.active_staff(point), th
+        )
 
     def _turnover_resilience(self, point: Point) -> ind.IndicatorResult:
         _, last_day = self.first_and_last_day(point)

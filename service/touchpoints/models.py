@@ -19,6 +19,7 @@ from sqlalchemy import (
     SmallInteger,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import UUID
 from sqlmodel import Field, SQLModel
@@ -45,6 +46,14 @@ class Touchpoint(SQLModel, table=True):
         Index("ix_touchpoint_kind_occurred", "organisation_id", "kind", "occurred_at"),
         Index("ix_touchpoint_occurred_id", "organisation_id", "occurred_at", "id"),
         Index("ix_touchpoint_subject", "organisation_id", "subject_staff_id", "occurred_at"),
+        # New starters' first steps (turnover_resilience) without reading their other touchpoints.
+        Index(
+            "ix_touchpoint_starter_steps",
+            "organisation_id",
+            "subject_staff_id",
+            "occurred_at",
+            postgresql_where=text("kind IN ('induction', 'shadowing', 'competency_check')"),
+        ),
         Index("ix_touchpoint_recorded_by", "organisation_id", "recorded_by_id", "occurred_at"),
         Index("ix_touchpoint_incident", "organisation_id", "incident_id"),
         Index("ix_touchpoint_recorded_at", "organisation_id", "recorded_at"),

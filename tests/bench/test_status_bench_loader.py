@@ -78,10 +78,10 @@ async def _rollup_rows(
 ) -> dict[str, set[tuple[Any, ...]]]:
     """Every rollup row with a count in it, without its timestamp."""
     out = {}
-    for table in ("status_month_rollup", "status_service_month", "status_staff_month"):
+    for table in ("status_month_rollup", "status_service_month", "status_staff_month", "status_audit_month"):
         rows = await conn.fetch(f"SELECT * FROM {table} WHERE organisation_id = $1", organisation_id)
         out[table] = {
-            tuple(v for k, v in r.items() if k != "updated_at")
+            tuple(tuple(v) if isinstance(v, list) else v for k, v in r.items() if k != "updated_at")
             for r in rows
             if any(v for k, v in r.items() if isinstance(v, int) and not isinstance(v, bool))
         }

@@ -11,6 +11,7 @@ from service.status.counts import (
     StaffTenure,
     Starter,
     StatusInputs,
+    audit_runs,
 )
 from service.status.engine import evaluate
 from service.status.periods import add_months, months_between
@@ -69,6 +70,7 @@ def build(months: dict[date, MonthCounts], *, starter: bool = True) -> StatusInp
         for m, c in months.items()
         if c.refs_quality_assurance
     ]
+    audit_months = audit_runs(audits, lambda a: (a.service_id, a.occurred_at.date().replace(day=1)))
     return StatusInputs(
         innovation_id=uuid.uuid4(),
         innovation_started_on=STARTED,
@@ -76,7 +78,7 @@ def build(months: dict[date, MonthCounts], *, starter: bool = True) -> StatusInp
         services={service: ServiceInfo(service, LONDON, frozenset({"early", "late", "night"}))},
         months={(service, m): c for m, c in months.items()},
         staff_counts=staff_counts,
-        audits=audits,
+        audit_months=audit_months,
         staff=staff,
         starters=starters,
     )
