@@ -268,8 +268,9 @@ class StatusInputs:
     services: dict[uuid.UUID, ServiceInfo]
     # (service, local month) → counts. The month containing as_of holds only rows before as_of.
     months: dict[tuple[uuid.UUID, date], MonthCounts] = field(default_factory=dict)
-    # (service, local month) → {recorder: referencing touchpoints they recorded}.
-    staff_counts: dict[tuple[uuid.UUID, date], dict[uuid.UUID, int]] = field(default_factory=dict)
+    # (service, local month) → {recorder: referencing touchpoints they recorded}, each recorder by
+    # their position in `staff` (every touchpoint's recorder is a member of the provider's staff).
+    staff_counts: dict[tuple[uuid.UUID, date], dict[int, int]] = field(default_factory=dict)
     # Service-wide counts of the months before the innovation started (the outcomes baseline).
     baseline: dict[tuple[uuid.UUID, date], MonthCounts] = field(default_factory=dict)
     # (service, local month) → that month's audits of referencing touchpoints, as a run.

@@ -148,6 +148,7 @@ def inputs_from_records(
     )
     reviews = first_reviews(records)
     baseline = set(load.baseline_months)
+    position = {member.id: i for i, member in enumerate(staff)}
     audits: list[AuditScore] = []
     for record in records:
         info = scope.get(record.service_id)
@@ -181,9 +182,10 @@ def inputs_from_records(
         if not referencing:
             continue
         add_innovation_share(counts, record)
-        if record.recorded_by_id is not None:
+        recorder = position.get(record.recorded_by_id) if record.recorded_by_id is not None else None
+        if recorder is not None:
             per_staff = inputs.staff_counts.setdefault((record.service_id, month), {})
-            per_staff[record.recorded_by_id] = per_staff.get(record.recorded_by_id, 0) + 1
+            per_staff[recorder] = per_staff.get(recorder, 0) + 1
         score = record.score_percent
         if record.kind == "audit" and score is not None:
             audits.append(AuditScore(record.id, record.service_id, record.occurred_at, score))

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.database import driver_connection
 from service.status.counts import (
     REVIEW_WITHIN_DAYS,
     SHIFTS,
@@ -22,14 +22,6 @@ from service.status.counts import (
 from service.status.reference import InnovationScope
 
 REVIEW_WINDOW = timedelta(days=REVIEW_WITHIN_DAYS)
-
-
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection behind the session, inside the session's transaction."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
-    return driver
 
 
 # -- reference data ---------------------------------------------------------------------------------
@@ -102,24 +94,22 @@ async def services(session: AsyncSession, organisation_id: uuid.UUID) -> dict[uu
     }
 
 
+_STAFF_SQL = """
+SELECT m.id, m.started_on, m.left_on,
+       coalesce(array_agg(x.service_id) FILTER (WHERE x.service_id IS NOT NULL), '{}') AS service_ids
+  FROM staff_member m
+  LEFT JOIN staff_member_service x ON x.organisation_id = m.organisation_id AND x.staff_member_id = m.id
+ WHERE m.organisation_id = $1
+ GROUP BY m.organisation_id, m.id
+ ORDER BY m.id
+"""
+
+
 async def staff(session: AsyncSession, organisation_id: uuid.UUID) -> list[StaffTenure]:
-    rows = await session.execute(
-        text(
-            """
-            SELECT m.id, m.started_on, m.left_on,
-                   coalesce(array_agg(x.service_id) FILTER (WHERE x.service_id IS NOT NULL), '{}')
-                     AS service_ids
-              FROM staff_member m
-              LEFT JOIN staff_member_service x
-                ON x.organisation_id = m.organisation_id AND x.staff_member_id = m.id
-             WHERE m.organisation_id = :o
-             GROUP BY m.organisation_id, m.id
-             ORDER BY m.id
-            """
-        ),
-        {"o": organisation_id},
-    )
-    return [StaffTenure(r.id, frozenset(r.service_ids), r.started_on, r.left_on) for r in rows]
+    """The provider's staff, in a stable order (statuses refer to recorders by position in it)."""
+    conn = await driver_connection(session)
+    rows = await conn.fetch(_STAFF_SQL, organisation_id)
+    return [StaffTenure(r[0], frozenset(r[3]), r[1], r[2]) for r in rows]
 
 
 async def provider_thresholds(session: AsyncSession, organisation_id: uuid.UUID) -> dict[str, Any] | None:

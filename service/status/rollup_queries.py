@@ -27,11 +27,14 @@ SELECT m.service_id, m.month, {_SERVICE_COLUMNS}
 """  # noqa: S608
 
 # One row per (innovation, service, month) with the recorders as arrays: far fewer rows to decode.
+# Recorders come as their positions in $6 (the provider's staff, as loaded), small integers that
+# are cheaper to decode and to index by than identifiers.
 STAFF_MONTHS_SQL = """
 SELECT r.innovation_id, r.service_id, r.month,
-       array_agg(r.staff_member_id) AS staff_member_ids, array_agg(r.touchpoints) AS touchpoints
+       array_agg(m.k::int - 1) AS recorders, array_agg(r.touchpoints) AS touchpoints
   FROM status_staff_month r
   JOIN unnest($3::uuid[], $4::date[]) AS c(service_id, last_month) ON c.service_id = r.service_id
+  JOIN unnest($6::uuid[]) WITH ORDINALITY AS m(staff_member_id, k) ON m.staff_member_id = r.staff_member_id
  WHERE r.organisation_id = $1 AND r.innovation_id = ANY($2::uuid[])
    AND r.month >= $5 AND r.month <= c.last_month AND r.touchpoints <> 0
  GROUP BY r.innovation_id, r.service_id, r.month

@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.database import driver_connection
 from service.status import rollup_queries as queries
 from service.status.contribution_sql import CONTRIBUTED_FIELDS
 from service.status.counts import (
@@ -39,14 +40,6 @@ from service.status.periods import add_months, local_date, local_month, month_en
 from service.status.reference import InnovationScope, LoadRange, StepCandidate, first_steps
 
 REVIEW_WINDOW = timedelta(days=REVIEW_WITHIN_DAYS)
-
-
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection behind the session, inside the session's transaction."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
-    return driver
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +131,7 @@ class _Reader:
         self.edges = [month_edge(s, services[s].timezone, load.as_of) for s in service_ids]
         self.edge_of = {e.service_id: e for e in self.edges}
         self.innovation_ids = sorted(self.inputs)
+        self.position = {member.id: i for i, member in enumerate(staff)}
         self.service_months: dict[tuple[uuid.UUID, date], MonthCounts] = {}
 
     def scoped(self, innovation_id: uuid.UUID, service_id: uuid.UUID) -> bool:
@@ -165,11 +159,13 @@ class _Reader:
         baseline = list(self.load.baseline_months)
         for row in await self.conn.fetch(queries.SERVICE_MONTHS_SQL, org, services, last, first, baseline):
             self.service_months[(row[0], row[1])] = _service_counts(row, 2)
-        for row in await self.conn.fetch(queries.STAFF_MONTHS_SQL, org, ids, services, last, first):
-            if self.scoped(row["innovation_id"], row["service_id"]):
-                key = (row["service_id"], row["month"])
-                counts = dict(zip(row["staff_member_ids"], row["touchpoints"], strict=True))
-                self.inputs[row["innovation_id"]].staff_counts[key] = counts
+        staff_ids = [member.id for member in self.staff]
+        rows = await self.conn.fetch(queries.STAFF_MONTHS_SQL, org, ids, services, last, first, staff_ids)
+        for row in rows:
+            innovation_id, service_id = row[0], row[1]
+            if service_id in self.in_scope[innovation_id]:
+                counts = dict(zip(row[3], row[4], strict=True))
+                self.inputs[innovation_id].staff_counts[(service_id, row[2])] = counts
         current = [e.month for e in self.edges]
         for row in await self.conn.fetch(queries.FIRST_REFERENCES_SQL, org, ids, services, current):
             if self.scoped(row["innovation_id"], row["service_id"]):
@@ -192,9 +188,11 @@ class _Reader:
             if row["grain"] == "innovation":
                 status.months.setdefault(key, MonthCounts()).add(_counts(row, CONTRIBUTED_FIELDS), edge.sign)
             else:
+                recorder = self.position.get(row["staff_member_id"])
+                if recorder is None:
+                    continue
                 per_staff = status.staff_counts.setdefault(key, {})
-                staff_id = row["staff_member_id"]
-                per_staff[staff_id] = per_staff.get(staff_id, 0) + edge.sign * row["refs_total"]
+                per_staff[recorder] = per_staff.get(recorder, 0) + edge.sign * row["refs_total"]
 
     async def incidents(self) -> None:
         """The month's raw incidents' reviews (as the rollups count them), and the recent incidents."""

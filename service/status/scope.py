@@ -64,9 +64,8 @@ class ScopeEvaluator:
         self.window_days = window_days
         self._counts: dict[date, MonthCounts] = {}
         self._referencing_services: dict[date, frozenset[uuid.UUID]] = {}
-        # Referencing touchpoints per recorder, as one vector per month over a fixed order of
-        # recorders, so a window's totals are a column sum rather than a dictionary merge.
-        self._recorder_index: dict[uuid.UUID, int] = {}
+        # Referencing touchpoints per recorder, as one vector per month, so a window's totals are a
+        # column sum rather than a dictionary merge.
         self._staff: dict[date, list[int]] = {}
         self._window: dict[Point, MonthCounts] = {}
         self._indicators: dict[Point, dict[IndicatorKey, ind.IndicatorResult]] = {}
@@ -87,32 +86,25 @@ class ScopeEvaluator:
         self._counts = {month: summed(counts) for month, counts in by_month.items()}
         self._referencing_services = {m: frozenset(s) for m, s in referencing.items()}
         # Each month's referencing touchpoints per recorder, summed over the scope's services, as one
-        # vector per month over a fixed order of recorders: the scope's staff, then any other
-        # recorder of the scope's touchpoints (staff who have moved on to other services).
-        index = self._recorder_index
-        for member in self.staff:
-            index.setdefault(member.id, len(index))
+        # vector per month indexed by the recorder's position in the provider's staff.
+        size = len(self.inputs.staff)
         vectors = self._staff
         for (service_id, month), per_staff in self.inputs.staff_counts.items():
             if service_id not in scope:
                 continue
             vector = vectors.get(month)
             if vector is None:
-                vector = vectors[month] = [0] * len(index)
-            for staff_id, n in per_staff.items():
-                i = index.get(staff_id)
-                if i is None:
-                    i = index[staff_id] = len(index)
-                    for other in vectors.values():
-                        other.append(0)
-                vector[i] += n
+                vector = vectors[month] = [0] * size
+            for recorder, n in per_staff.items():
+                vector[recorder] += n
         # Each recorder's tenure if they are staff of the scope (never active otherwise), and the
         # scope's start and leaving dates sorted, so a window's active staff are counted by bisection.
-        self._started = [date.max] * len(index)
-        self._left = [date.max] * len(index)
-        for member in self.staff:
-            self._started[index[member.id]] = member.started_on
-            self._left[index[member.id]] = member.left_on or date.max
+        self._started = [date.max] * size
+        self._left = [date.max] * size
+        for i, member in enumerate(self.inputs.staff):
+            if member.service_ids & scope:
+                self._started[i] = member.started_on
+                self._left[i] = member.left_on or date.max
         self._starts = sorted(s.started_on for s in self.staff)
         self._leavings = sorted(s.left_on for s in self.staff if s.left_on is not None)
 
@@ -272,7 +264,7 @@ class ScopeEvaluator:
         if len(vectors) > 1:
             window = list(map(sum, zip(*vectors, strict=True)))
         else:
-            window = vectors[0] if vectors else [0] * len(self._recorder_index)
+            window = vectors[0] if vectors else [0] * len(self.inputs.staff)
         first_day, last_day = self.first_and_last_day(point)
         contributors = sum(
             1

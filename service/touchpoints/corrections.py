@@ -24,12 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import record_access
 from service.auth.principal import Principal
+from service.database import driver_connection
 from service.errors import NotFound
 from service.model_helpers import utcnow
 from service.policy import Permission, check
 from service.touchpoints.ingest import record_touchpoint, row_values
 from service.touchpoints.reading import TOUCHPOINT, T, load_touchpoint, visible_touchpoints
-from service.touchpoints.repository import ROW_COLUMNS, driver_connection, look_up
+from service.touchpoints.repository import ROW_COLUMNS, look_up
 from service.touchpoints.rules import (
     CLOCK_SKEW,
     ShiftPatterns,

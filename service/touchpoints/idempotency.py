@@ -15,10 +15,10 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.principal import Principal
+from service.database import driver_connection
 from service.errors import InvalidInput
 from service.model_helpers import utcnow
 from service.touchpoints.limits import MAX_IDEMPOTENCY_KEY_CHARS
-from service.touchpoints.repository import driver_connection
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 HEADER = "Idempotency-Key"

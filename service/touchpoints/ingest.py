@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import record_access
 from service.auth.principal import Principal
+from service.database import driver_connection
 from service.errors import Conflict, ProblemError
 from service.model_helpers import utcnow
 from service.policy import Permission, allowed, check
@@ -29,7 +30,6 @@ from service.touchpoints.reading import load_touchpoint
 from service.touchpoints.repository import (
     TYPED_FACTS,
     StoredKey,
-    driver_connection,
     find_by_source_keys,
     look_up,
     write_touchpoints,

@@ -13,19 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-
-
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection behind the session, inside the session's transaction."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    driver: asyncpg.Connection = raw.driver_connection
-    if not driver.is_in_transaction():
-        # SQLAlchemy begins its transaction lazily; make it begin before we write around it.
-        await session.execute(text("SELECT 1"))
-    return driver
 
 
 @dataclass(slots=True)

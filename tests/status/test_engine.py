@@ -49,7 +49,9 @@ def build(months: dict[date, MonthCounts], *, starter: bool = True) -> StatusInp
     service = uuid.uuid4()
     staff = [StaffTenure(uuid.uuid4(), frozenset({service}), date(2024, 1, 1), None) for _ in range(10)]
     newcomer = uuid.uuid4()
-    staff_counts = {(service, m): {s.id: 6 for s in staff} for m, c in months.items() if c.refs_total}
+    staff_counts = {
+        (service, m): dict.fromkeys(range(len(staff)), 6) for m, c in months.items() if c.refs_total
+    }
     starters = []
     if starter:
         staff.append(StaffTenure(newcomer, frozenset({service}), date(2026, 1, 5), None))

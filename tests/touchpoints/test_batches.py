@@ -10,9 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from service.auth.principal import Principal
+from service.database import driver_connection
 from service.touchpoints.ingest import row_values
 from service.touchpoints.models import Touchpoint
-from service.touchpoints.repository import COPY_FROM_ROWS, driver_connection, write_touchpoints
+from service.touchpoints.repository import COPY_FROM_ROWS, write_touchpoints
 from service.touchpoints.validation import TOUCHPOINT_ADAPTER, content_hash
 from service.vocabulary import Role
 from tests.touchpoints.world import World, count_links, count_touchpoints, keyed, payload
