@@ -7,8 +7,14 @@ as touchpoints may not be recorded more than a few minutes ahead, there is almos
 away: the cost does not grow with the month's volume either. The few per-event facts (audits,
 recent incidents, new starters' first steps) come from targeted queries on indexed columns.
 Every statement filters on the organisation.
+
+When the session's transaction has written nothing and the pool has an idle connection, the
+per-event reads go over that second connection at the same time as the monthly ones: another
+connection then sees exactly the committed data this one would (each statement reads committed
+data as of its start either way), and the database works on both while Python decodes.
 """
 
+import asyncio
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.database import driver_connection
 from service.status import rollup_queries as queries
@@ -132,21 +138,34 @@ class _Reader:
         self.edge_of = {e.service_id: e for e in self.edges}
         self.innovation_ids = sorted(self.inputs)
         self.position = {member.id: i for i, member in enumerate(staff)}
+        # (innovation, service, month) → incident review counts of the raw part of a month.
+        self.reviewed: dict[tuple[uuid.UUID, uuid.UUID, date], MonthCounts] = {}
         self.service_months: dict[tuple[uuid.UUID, date], MonthCounts] = {}
 
     def scoped(self, innovation_id: uuid.UUID, service_id: uuid.UUID) -> bool:
         return service_id in self.in_scope[innovation_id]
 
-    async def run(self) -> dict[uuid.UUID, StatusInputs]:
+    async def run(self, side: asyncpg.Connection | None = None) -> dict[uuid.UUID, StatusInputs]:
+        """Read everything; with `side`, the per-event reads go over that second connection while
+        the monthly ones go over the session's, so the database works on both at once."""
         if not self.edges:
             return self.inputs
-        await self.rollups()
-        await self.raw_month()
-        await self.incidents()
-        await self.audits()
-        await self.starters()
+        if side is None:
+            await self.monthly()
+            await self.events(self.conn)
+        else:
+            await asyncio.gather(self.monthly(), self.events(side))
         self.finish()
         return self.inputs
+
+    async def monthly(self) -> None:
+        await self.rollups()
+        await self.raw_month()
+
+    async def events(self, conn: asyncpg.Connection) -> None:
+        await self.incidents(conn)
+        await self.audits(conn)
+        await self.starters(conn)
 
     async def rollups(self) -> None:
         org, ids, first = self.organisation_id, self.innovation_ids, self.load.first_month
@@ -194,12 +213,14 @@ class _Reader:
                 per_staff = status.staff_counts.setdefault(key, {})
                 per_staff[recorder] = per_staff.get(recorder, 0) + edge.sign * row["refs_total"]
 
-    async def incidents(self) -> None:
-        """The month's raw incidents' reviews (as the rollups count them), and the recent incidents."""
+    async def incidents(self, conn: asyncpg.Connection) -> None:
+        """The month's raw incidents' reviews (as the rollups count them), and the recent incidents.
+        The review counts are kept apart until `finish`, as the monthly reads may still be filling
+        the same months."""
         recent_from = self.as_of - REVIEW_WINDOW
         froms = [min(e.raw_from, recent_from) for e in self.edges]
         tos = [max(e.raw_to, self.as_of) for e in self.edges]
-        rows = await self.conn.fetch(
+        rows = await conn.fetch(
             queries.INCIDENTS_SQL, self.organisation_id, self.innovation_ids, *_ranges(self.edges, froms, tos)
         )
         reviews: dict[uuid.UUID, dict[uuid.UUID, datetime]] = {}
@@ -220,7 +241,8 @@ class _Reader:
                 if in_raw and first_review is not None:
                     month_end = month_end_at(edge.month, tz)
                     late = occurred_at + REVIEW_WINDOW > month_end
-                    counts = status.months.setdefault((edge.service_id, edge.month), MonthCounts())
+                    key = (innovation_id, edge.service_id, edge.month)
+                    counts = self.reviewed.setdefault(key, MonthCounts())
                     counts.incidents_reviewed += edge.sign
                     counts.late_incidents_reviewed += edge.sign * late
                     counts.late_incidents_reviewed_in_month += edge.sign * (late and first_review < month_end)
@@ -229,12 +251,12 @@ class _Reader:
                         RecentIncident(incident_id, edge.service_id, occurred_at, first_review)
                     )
 
-    async def audits(self) -> None:
+    async def audits(self, conn: asyncpg.Connection) -> None:
         """Complete months' audit runs from their rollup; the month containing as_of from its audits."""
         org, ids, first = self.organisation_id, self.innovation_ids, self.load.first_month
         services = [e.service_id for e in self.edges]
         current = [e.month for e in self.edges]
-        rows = await self.conn.fetch(queries.AUDIT_MONTHS_SQL, org, ids, services, current, first)
+        rows = await conn.fetch(queries.AUDIT_MONTHS_SQL, org, ids, services, current, first)
         for row in rows:
             innovation_id, service_id = row[0], row[1]
             if service_id in self.in_scope[innovation_id]:
@@ -243,7 +265,7 @@ class _Reader:
                 )
         froms = [month_start_at(e.month, self.services[e.service_id].timezone) for e in self.edges]
         tos = [self.as_of for _ in self.edges]
-        rows = await self.conn.fetch(queries.CURRENT_AUDITS_SQL, org, ids, *_ranges(self.edges, froms, tos))
+        rows = await conn.fetch(queries.CURRENT_AUDITS_SQL, org, ids, *_ranges(self.edges, froms, tos))
         for row in rows:
             innovation_id, service_id = row[0], row[1]
             if service_id in self.in_scope[innovation_id]:
@@ -252,7 +274,7 @@ class _Reader:
                     row[2], row[3], row[4], tuple(row[5]), row[6]
                 )
 
-    async def starters(self) -> None:
+    async def starters(self, conn: asyncpg.Connection) -> None:
         earliest = min(i.started_on for i in self.innovations)
         candidates = [s for s in self.staff if s.started_on >= earliest]
         if not candidates:
@@ -262,7 +284,7 @@ class _Reader:
         steps_to = [
             _utc_midnight(s.started_on + timedelta(days=COMPETENCY_WITHIN_DAYS + 2)) for s in candidates
         ]
-        rows = await self.conn.fetch(
+        rows = await conn.fetch(
             queries.STARTER_STEPS_SQL,
             self.organisation_id,
             self.innovation_ids,
@@ -297,7 +319,10 @@ class _Reader:
             )
 
     def finish(self) -> None:
-        """Service-wide counts into each innovation's months and baseline; empty entries dropped."""
+        """Service-wide counts and incident reviews into each innovation's months and baseline;
+        empty entries dropped."""
+        for (innovation_id, service_id, month), counts in self.reviewed.items():
+            self.inputs[innovation_id].months.setdefault((service_id, month), MonthCounts()).add(counts)
         for status in self.inputs.values():
             scope = self.in_scope[status.innovation_id]
             for (service_id, month), counts in self.service_months.items():
@@ -325,4 +350,28 @@ async def load_rollup_inputs(
 ) -> dict[uuid.UUID, StatusInputs]:
     """The inputs of every innovation given, for the months of `load`."""
     conn = await driver_connection(session)
-    return await _Reader(conn, organisation_id, innovations, services, staff, load).run()
+    reader = _Reader(conn, organisation_id, innovations, services, staff, load)
+    engine = session.bind
+    if isinstance(engine, AsyncEngine) and _spare_connection(engine) and await _reads_only(conn):
+        async with engine.connect() as side:
+            raw = await side.get_raw_connection()
+            return await reader.run(raw.driver_connection)
+    return await reader.run()
+
+
+def _spare_connection(engine: AsyncEngine) -> bool:
+    """Whether the pool has an idle connection to lend without making anyone wait."""
+    pool = engine.pool
+    checked_out, size = getattr(pool, "checkedout", None), getattr(pool, "size", None)
+    return callable(checked_out) and callable(size) and checked_out() < size()
+
+
+async def _reads_only(conn: asyncpg.Connection) -> bool:
+    """Whether another connection would see what this one sees: this transaction has written nothing
+    (so has no transaction id yet) and reads committed data statement by statement."""
+    return bool(
+        await conn.fetchval(
+            "SELECT pg_current_xact_id_if_assigned() IS NULL"
+            " AND current_setting('transaction_isolation') = 'read committed'"
+        )
+    )

@@ -2,8 +2,10 @@
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from service.database import driver_connection
+from service.status.rollup_reads import _reads_only, _spare_connection
 from tests import factories
 from tests.status.builders import Ledger, at
 from tests.status.compare import assert_same, both_paths
@@ -75,3 +77,34 @@ async def test_a_mixed_history_reads_the_same_both_ways(session: AsyncSession) -
     ):
         fast, slow = await both_paths(session, org.id, as_of=as_of, history=4)
         assert_same(fast, slow)
+
+
+async def test_a_transaction_that_has_written_reads_its_own_rows(session: AsyncSession) -> None:
+    """The fast path spreads its reads over a second connection only when that connection would see
+    the same rows: never inside a transaction that has written (its rows are not committed)."""
+    org = await factories.organisation(session)
+    oak = await factories.care_service(session, org, "Oak House")
+    innovation = await factories.innovation(session, org, [oak], started_on=date(2026, 1, 1))
+    ledger = Ledger(session, org.id)
+    for day in (5, 19):
+        await ledger.add(
+            "audit", oak.id, at(date(2026, 3, day)), innovations=[innovation.id], score_percent=90
+        )
+        await ledger.add("incident", oak.id, at(date(2026, 3, day), 14))
+    await session.commit()
+    as_of = datetime(2026, 3, 28, tzinfo=UTC)
+    conn = await driver_connection(session)
+    assert isinstance(session.bind, AsyncEngine) and _spare_connection(session.bind)
+    assert await _reads_only(conn)
+    fast, slow = await both_paths(session, org.id, as_of=as_of)
+    assert_same(fast, slow)
+    assert sum(r.count for r in fast[0].inputs.audit_months.values()) == 2
+    assert len(fast[0].inputs.recent_incidents) == 1  # the last 14 days: 19 March
+
+    await ledger.add("audit", oak.id, at(date(2026, 3, 26)), innovations=[innovation.id], score_percent=40)
+    await ledger.add("incident", oak.id, at(date(2026, 3, 26), 14))
+    assert not await _reads_only(conn)
+    fast, slow = await both_paths(session, org.id, as_of=as_of)
+    assert_same(fast, slow)
+    assert sum(r.count for r in fast[0].inputs.audit_months.values()) == 3
+    assert len(fast[0].inputs.recent_incidents) == 2
