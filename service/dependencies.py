@@ -8,7 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.principal import Principal
-from service.auth.resolution import resolve_with_factory
+from service.auth.resolution import resolve_principal, resolve_with_factory
 from service.errors import Unauthenticated
 from service.policy import Permission, check, mark_policy
 from service.settings import Settings
@@ -40,6 +40,7 @@ _bearer = HTTPBearer(auto_error=False, description="A JWT issued by Ingrain or a
 async def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: Annotated[AsyncSession | None, Depends(get_session, scope="function")] = None,
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated("an `Authorization: Bearer <token>` header is required")
@@ -49,7 +50,11 @@ async def get_principal(
     verifier = request.app.state.token_verifier
     principal: Principal = await verifier.verify(credentials.credentials)
     # User accounts and integration clients in the database have the last word (revocation, roles).
-    principal = await resolve_with_factory(request.app.state.session_factory, principal)
+    # Checked in the request's own unit of work when it has one (one transaction, not two).
+    if session is not None:
+        principal = await resolve_principal(session, principal)
+    else:
+        principal = await resolve_with_factory(request.app.state.session_factory, principal)
     request.state.principal = principal
     return principal
 
