@@ -140,6 +140,8 @@ class _Reader:
         self.position = {member.id: i for i, member in enumerate(staff)}
         # (innovation, service, month) → incident review counts of the raw part of a month.
         self.reviewed: dict[tuple[uuid.UUID, uuid.UUID, date], MonthCounts] = {}
+        # (innovation, (service, month)) whose recorders' counts the raw rows changed.
+        self.raw_staff_months: set[tuple[uuid.UUID, tuple[uuid.UUID, date]]] = set()
         self.service_months: dict[tuple[uuid.UUID, date], MonthCounts] = {}
 
     def scoped(self, innovation_id: uuid.UUID, service_id: uuid.UUID) -> bool:
@@ -212,6 +214,7 @@ class _Reader:
                     continue
                 per_staff = status.staff_counts.setdefault(key, {})
                 per_staff[recorder] = per_staff.get(recorder, 0) + edge.sign * row["refs_total"]
+                self.raw_staff_months.add((row["innovation_id"], key))
 
     async def incidents(self, conn: asyncpg.Connection) -> None:
         """The month's raw incidents' reviews (as the rollups count them), and the recent incidents.
@@ -333,11 +336,13 @@ class _Reader:
                 if month in self.load.baseline_months:
                     status.baseline[(service_id, month)] = counts
             status.months = {k: v for k, v in status.months.items() if k[0] in scope and not v.is_empty()}
-            status.staff_counts = {
-                k: {s: n for s, n in v.items() if n}
-                for k, v in status.staff_counts.items()
-                if any(v.values())
-            }
+        for innovation_id, key in self.raw_staff_months:
+            staff_counts = self.inputs[innovation_id].staff_counts
+            remaining = {s: n for s, n in staff_counts[key].items() if n}
+            if remaining:
+                staff_counts[key] = remaining
+            else:
+                del staff_counts[key]
 
 
 async def load_rollup_inputs(

@@ -7,10 +7,12 @@ the pilot rule does.
 
 import bisect
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from fractions import Fraction
 from functools import cached_property
+from operator import attrgetter
 
 from service.status import indicators as ind
 from service.status.context import Drift, Outcomes, StaffVoice, drift, no_drift, outcomes, staff_voice
@@ -276,22 +278,28 @@ class ScopeEvaluator:
             max(window, default=0), sum(window), contributors, self.active_staff(point), th
         )
 
+    @cached_property
+    def _starter_deadlines(self) -> tuple[list[date], list[ind.StarterDeadlines]]:
+        """The scope's new starters' deadlines, in order of their start dates."""
+        deadlines = sorted(
+            (
+                ind.StarterDeadlines.of(
+                    s.started_on, s.left_on, s.inducted_at, s.inducted_on, s.competent_at, s.competent_on
+                )
+                for s in self.starters
+            ),
+            key=attrgetter("started_on"),
+        )
+        return [d.started_on for d in deadlines], deadlines
+
     def _turnover_resilience(self, point: Point) -> ind.IndicatorResult:
         _, last_day = self.first_and_last_day(point)
-        tally = {"met": 0, "missed": 0, "pending": 0, "excluded": 0}
-        starters = 0
-        for s in self.starters:
-            if s.started_on > last_day:
-                continue
-            starters += 1
-            inducted_on = s.inducted_on if s.inducted_at is not None and s.inducted_at < point.end else None
-            competent_on = (
-                s.competent_on if s.competent_at is not None and s.competent_at < point.end else None
-            )
-            tally[ind.starter_outcome(s.started_on, s.left_on, inducted_on, competent_on, last_day)] += 1
+        starts, deadlines = self._starter_deadlines
+        started = deadlines[: bisect.bisect_right(starts, last_day)]
+        tally = Counter(d.outcome(point.end, last_day) for d in started)
         eligible = tally["met"] + tally["missed"]
         return ind.turnover_resilience(
-            tally["met"], eligible, tally["pending"], starters, self.th.turnover_resilience
+            tally["met"], eligible, tally["pending"], len(started), self.th.turnover_resilience
         )
 
     # -- stage facts -------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from service.status import indicators as ind
 from service.status.counts import AuditScore
@@ -201,3 +203,36 @@ def test_starter_outcome_deadlines() -> None:
     assert ind.starter_outcome(start, None, None, None, date(2026, 1, 31)) == "pending"
     assert ind.starter_outcome(start, None, None, None, date(2026, 2, 1)) == "missed"
     assert ind.starter_outcome(start, date(2026, 2, 1), None, None, date(2026, 6, 30)) == "excluded"
+
+
+days = st.one_of(st.none(), st.integers(-40, 130))
+
+
+@given(start=st.dates(date(2025, 1, 1), date(2026, 12, 31)), left=days, inducted=days, competent=days,
+       end=st.integers(-10, 150), hour=st.integers(0, 23))  # fmt: skip
+def test_starter_deadlines_give_the_starter_outcome(
+    start: date, left: int | None, inducted: int | None, competent: int | None, end: int, hour: int
+) -> None:
+    """Deadlines prepared once per starter rate every window's end as starter_outcome does."""
+
+    def on(offset: int | None) -> date | None:
+        return None if offset is None else start + timedelta(days=offset)
+
+    def moment(day: date | None) -> datetime | None:
+        return None if day is None else datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+    left_on = on(left) if left is None or left >= 0 else None
+    window_end = datetime(start.year, start.month, start.day, tzinfo=UTC) + timedelta(days=end)
+    last_day = (window_end - timedelta(microseconds=1)).date()
+    inducted_at, competent_at = moment(on(inducted)), moment(on(competent))
+    expected = ind.starter_outcome(
+        start,
+        left_on,
+        on(inducted) if inducted_at is not None and inducted_at < window_end else None,
+        on(competent) if competent_at is not None and competent_at < window_end else None,
+        last_day,
+    )
+    deadlines = ind.StarterDeadlines.of(
+        start, left_on, inducted_at, on(inducted), competent_at, on(competent)
+    )
+    assert deadlines.outcome(window_end, last_day) == expected
