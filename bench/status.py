@@ -10,7 +10,8 @@ database, migrated to head):
 3. serves the real API with uvicorn on a loopback port against that database and, as a quality lead,
    times `GET /v1/status`, `GET /v1/innovations/{id}/status` for the provider and for one service,
    `GET /v1/innovations/{id}/status/history?months=12` and the same status through `POST /graphql`:
-   p50 and p95 from a few concurrent clients;
+   p50 and p95 from a few concurrent clients, and the innovation status again from one client at a
+   time (each request's own time, on which the latency goals are judged: see bench/status_report.py);
 then prints the figures, the growth from 100k to 1M and the goal checks of the status and GraphQL
 issues, every figure against a baseline measured in the same run.
 

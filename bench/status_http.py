@@ -76,7 +76,7 @@ async def measure(
     if concurrency is None:
         concurrency = 1 if request.sequential else CONCURRENCY
     latencies: list[float] = []
-    remaining = requests if requests is not None else REQUESTS // (4 if request.sequential else 1)
+    remaining = requests if requests is not None else REQUESTS
     started = time.perf_counter()
     stop_at = started + deadline_seconds
 

@@ -1,8 +1,11 @@
 """The status benchmark's table and goal checks (issues 5 and 6), every ratio against the same run.
 
-Each goal on the innovation status is checked twice: from CONCURRENCY clients (each latency then
-includes waiting behind the others on the one server process) and from one client (each request's
-own time). The raw aggregate's time is its median over the runs: it runs one at a time, and its
+The latency goals on the innovation status (p95 under 100 ms, at most a tenth of the raw
+aggregate, at most 1.5 × at 10 × the data) are judged on each request's own time: one client at a
+time, as the raw aggregate is timed. From CONCURRENCY clients every latency also includes waiting
+behind the others on the one server process (on a 2-core machine, about CONCURRENCY × the service
+time); those rows are reported with their throughput and how much of their latency is queueing,
+not judged. The raw aggregate's time is its median over the runs: it runs one at a time, and its
 slowest run says more about the machine than about the query.
 """
 
@@ -112,7 +115,14 @@ def _status_goals(runs: list["SizeRun"], label: str) -> bool:
     largest, smallest = runs[-1], runs[0]
     raw = largest.raw.p50
     ok = True
-    for timed in (label, one_client(label)):
+    concurrent, alone = largest.timings.get(label), largest.timings.get(one_client(label))
+    if concurrent is not None:
+        queueing = f", {concurrent.p50 / alone.p50:.1f} × one client's p50" if alone is not None else ""
+        print(
+            f"  [INFO] {label} from {CONCURRENCY} clients: p95 {concurrent.p95 * 1000:.1f} ms, "
+            f"{concurrent.count / concurrent.wall_seconds:.1f} requests/s{queueing} (queueing, not judged)"
+        )
+    for timed in (one_client(label),):
         if timed not in largest.timings:
             continue
         p95 = largest.timings[timed].p95
