@@ -90,7 +90,7 @@ def settings() -> Settings:
 
 @pytest.fixture
 async def session_factory(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    engine = create_engine(database_url, pool_size=2)
+    engine = create_engine(database_url, pool_size=3)
     try:
         yield create_session_factory(engine)
     finally:

@@ -8,10 +8,11 @@ away: the cost does not grow with the month's volume either. The few per-event f
 recent incidents, new starters' first steps) come from targeted queries on indexed columns.
 Every statement filters on the organisation.
 
-When the session's transaction has written nothing and the pool has an idle connection, the
-per-event reads go over that second connection at the same time as the monthly ones: another
-connection then sees exactly the committed data this one would (each statement reads committed
-data as of its start either way), and the database works on both while Python decodes.
+When the session's transaction has written nothing and the pool has two idle connections, the
+recorders' months and the per-event reads each go over one of them at the same time as the monthly
+counts: another connection then sees exactly the committed data this one would (each statement
+reads committed data as of its start either way), and the database works on all three while
+Python decodes.
 """
 
 import asyncio
@@ -140,23 +141,27 @@ class _Reader:
         self.position = {member.id: i for i, member in enumerate(staff)}
         # (innovation, service, month) → incident review counts of the raw part of a month.
         self.reviewed: dict[tuple[uuid.UUID, uuid.UUID, date], MonthCounts] = {}
-        # (innovation, (service, month)) whose recorders' counts the raw rows changed.
-        self.raw_staff_months: set[tuple[uuid.UUID, tuple[uuid.UUID, date]]] = set()
+        # (innovation, (service, month), recorder, change) from the raw rows of the current month.
+        self.raw_staff: list[tuple[uuid.UUID, tuple[uuid.UUID, date], int, int]] = []
         self.service_months: dict[tuple[uuid.UUID, date], MonthCounts] = {}
 
     def scoped(self, innovation_id: uuid.UUID, service_id: uuid.UUID) -> bool:
         return service_id in self.in_scope[innovation_id]
 
-    async def run(self, side: asyncpg.Connection | None = None) -> dict[uuid.UUID, StatusInputs]:
-        """Read everything; with `side`, the per-event reads go over that second connection while
-        the monthly ones go over the session's, so the database works on both at once."""
+    async def run(
+        self, sides: tuple[asyncpg.Connection, asyncpg.Connection] | None = None
+    ) -> dict[uuid.UUID, StatusInputs]:
+        """Read everything. With `sides`, the recorders' months and the per-event reads each go over
+        one of those connections while the monthly counts go over the session's, so the database
+        works on all three at once."""
         if not self.edges:
             return self.inputs
-        if side is None:
+        if sides is None:
             await self.monthly()
+            await self.staff_months(self.conn)
             await self.events(self.conn)
         else:
-            await asyncio.gather(self.monthly(), self.events(side))
+            await asyncio.gather(self.monthly(), self.staff_months(sides[0]), self.events(sides[1]))
         self.finish()
         return self.inputs
 
@@ -180,17 +185,23 @@ class _Reader:
         baseline = list(self.load.baseline_months)
         for row in await self.conn.fetch(queries.SERVICE_MONTHS_SQL, org, services, last, first, baseline):
             self.service_months[(row[0], row[1])] = _service_counts(row, 2)
+        current = [e.month for e in self.edges]
+        for row in await self.conn.fetch(queries.FIRST_REFERENCES_SQL, org, ids, services, current):
+            if self.scoped(row["innovation_id"], row["service_id"]):
+                self.inputs[row["innovation_id"]].first_reference_month[row["service_id"]] = row["month"]
+
+    async def staff_months(self, conn: asyncpg.Connection) -> None:
+        """Each recorder's referencing touchpoints per service and complete month."""
+        org, ids, first = self.organisation_id, self.innovation_ids, self.load.first_month
+        services = [e.service_id for e in self.edges]
+        last = [e.last_rollup_month for e in self.edges]
         staff_ids = [member.id for member in self.staff]
-        rows = await self.conn.fetch(queries.STAFF_MONTHS_SQL, org, ids, services, last, first, staff_ids)
+        rows = await conn.fetch(queries.STAFF_MONTHS_SQL, org, ids, services, last, first, staff_ids)
         for row in rows:
             innovation_id, service_id = row[0], row[1]
             if service_id in self.in_scope[innovation_id]:
                 counts = dict(zip(row[3], row[4], strict=True))
                 self.inputs[innovation_id].staff_counts[(service_id, row[2])] = counts
-        current = [e.month for e in self.edges]
-        for row in await self.conn.fetch(queries.FIRST_REFERENCES_SQL, org, ids, services, current):
-            if self.scoped(row["innovation_id"], row["service_id"]):
-                self.inputs[row["innovation_id"]].first_reference_month[row["service_id"]] = row["month"]
 
     async def raw_month(self) -> None:
         ranges = _ranges(self.edges, [e.raw_from for e in self.edges], [e.raw_to for e in self.edges])
@@ -210,11 +221,11 @@ class _Reader:
                 status.months.setdefault(key, MonthCounts()).add(_counts(row, CONTRIBUTED_FIELDS), edge.sign)
             else:
                 recorder = self.position.get(row["staff_member_id"])
-                if recorder is None:
-                    continue
-                per_staff = status.staff_counts.setdefault(key, {})
-                per_staff[recorder] = per_staff.get(recorder, 0) + edge.sign * row["refs_total"]
-                self.raw_staff_months.add((row["innovation_id"], key))
+                if recorder is not None:
+                    # Applied in `finish`: the recorders' months may still be being read.
+                    self.raw_staff.append(
+                        (row["innovation_id"], key, recorder, edge.sign * row["refs_total"])
+                    )
 
     async def incidents(self, conn: asyncpg.Connection) -> None:
         """The month's raw incidents' reviews (as the rollups count them), and the recent incidents.
@@ -336,7 +347,12 @@ class _Reader:
                 if month in self.load.baseline_months:
                     status.baseline[(service_id, month)] = counts
             status.months = {k: v for k, v in status.months.items() if k[0] in scope and not v.is_empty()}
-        for innovation_id, key in self.raw_staff_months:
+        changed: set[tuple[uuid.UUID, tuple[uuid.UUID, date]]] = set()
+        for innovation_id, key, recorder, change in self.raw_staff:
+            per_staff = self.inputs[innovation_id].staff_counts.setdefault(key, {})
+            per_staff[recorder] = per_staff.get(recorder, 0) + change
+            changed.add((innovation_id, key))
+        for innovation_id, key in changed:
             staff_counts = self.inputs[innovation_id].staff_counts
             remaining = {s: n for s, n in staff_counts[key].items() if n}
             if remaining:
@@ -357,18 +373,18 @@ async def load_rollup_inputs(
     conn = await driver_connection(session)
     reader = _Reader(conn, organisation_id, innovations, services, staff, load)
     engine = session.bind
-    if isinstance(engine, AsyncEngine) and _spare_connection(engine) and await _reads_only(conn):
-        async with engine.connect() as side:
-            raw = await side.get_raw_connection()
-            return await reader.run(raw.driver_connection)
+    if isinstance(engine, AsyncEngine) and _spare_connections(engine, 2) and await _reads_only(conn):
+        async with engine.connect() as first, engine.connect() as second:
+            one, other = await first.get_raw_connection(), await second.get_raw_connection()
+            return await reader.run((one.driver_connection, other.driver_connection))
     return await reader.run()
 
 
-def _spare_connection(engine: AsyncEngine) -> bool:
-    """Whether the pool has an idle connection to lend without making anyone wait."""
+def _spare_connections(engine: AsyncEngine, wanted: int) -> bool:
+    """Whether the pool has `wanted` idle connections to lend without making anyone wait."""
     pool = engine.pool
     checked_out, size = getattr(pool, "checkedout", None), getattr(pool, "size", None)
-    return callable(checked_out) and callable(size) and checked_out() < size()
+    return callable(checked_out) and callable(size) and checked_out() + wanted <= size()
 
 
 async def _reads_only(conn: asyncpg.Connection) -> bool:

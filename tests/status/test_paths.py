@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.database import driver_connection
-from service.status.rollup_reads import _reads_only, _spare_connection
+from service.status.rollup_reads import _reads_only, _spare_connections
 from tests import factories
 from tests.status.builders import Ledger, at
 from tests.status.compare import assert_same, both_paths
@@ -94,7 +94,7 @@ async def test_a_transaction_that_has_written_reads_its_own_rows(session: AsyncS
     await session.commit()
     as_of = datetime(2026, 3, 28, tzinfo=UTC)
     conn = await driver_connection(session)
-    assert isinstance(session.bind, AsyncEngine) and _spare_connection(session.bind)
+    assert isinstance(session.bind, AsyncEngine) and _spare_connections(session.bind, 2)
     assert await _reads_only(conn)
     fast, slow = await both_paths(session, org.id, as_of=as_of)
     assert_same(fast, slow)
