@@ -38,6 +38,20 @@ def _updated_at() -> Column[datetime]:
     return Column("updated_at", DateTime(timezone=True), nullable=False, server_default=text("now()"))
 
 
+def _innovation_key() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["organisation_id", "innovation_id"],
+        ["innovation.organisation_id", "innovation.id"],
+        ondelete="CASCADE",
+    )
+
+
+def _service_key() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["organisation_id", "service_id"], ["service.organisation_id", "service.id"], ondelete="CASCADE"
+    )
+
+
 status_month_rollup = Table(
     "status_month_rollup",
     metadata,
@@ -48,14 +62,8 @@ status_month_rollup = Table(
     *[_count(name) for name in INNOVATION_FIELDS],
     _updated_at(),
     PrimaryKeyConstraint("organisation_id", "innovation_id", "service_id", "month"),
-    ForeignKeyConstraint(
-        ["organisation_id", "innovation_id"],
-        ["innovation.organisation_id", "innovation.id"],
-        ondelete="CASCADE",
-    ),
-    ForeignKeyConstraint(
-        ["organisation_id", "service_id"], ["service.organisation_id", "service.id"], ondelete="CASCADE"
-    ),
+    _innovation_key(),
+    _service_key(),
     # "Has anything changed?" (the portfolio change feed) is a max() over this.
     Index("ix_status_month_rollup_updated", "organisation_id", "updated_at"),
 )
@@ -69,9 +77,7 @@ status_service_month = Table(
     *[_count(name) for name in SERVICE_FIELDS],
     _updated_at(),
     PrimaryKeyConstraint("organisation_id", "service_id", "month"),
-    ForeignKeyConstraint(
-        ["organisation_id", "service_id"], ["service.organisation_id", "service.id"], ondelete="CASCADE"
-    ),
+    _service_key(),
     # "Has anything changed?" (the portfolio change feed) is a max() over this.
     Index("ix_status_service_month_updated", "organisation_id", "updated_at"),
 )
@@ -87,14 +93,8 @@ status_staff_month = Table(
     _count("touchpoints"),
     _updated_at(),
     PrimaryKeyConstraint("organisation_id", "innovation_id", "service_id", "month", "staff_member_id"),
-    ForeignKeyConstraint(
-        ["organisation_id", "innovation_id"],
-        ["innovation.organisation_id", "innovation.id"],
-        ondelete="CASCADE",
-    ),
-    ForeignKeyConstraint(
-        ["organisation_id", "service_id"], ["service.organisation_id", "service.id"], ondelete="CASCADE"
-    ),
+    _innovation_key(),
+    _service_key(),
     # "Has anything changed?" (the portfolio change feed) is a max() over this.
     Index("ix_status_staff_month_updated", "organisation_id", "updated_at"),
 )
@@ -117,14 +117,8 @@ status_audit_month = Table(
     Column("max_drop_hundredths", Integer, nullable=False),
     _updated_at(),
     PrimaryKeyConstraint("organisation_id", "innovation_id", "service_id", "month"),
-    ForeignKeyConstraint(
-        ["organisation_id", "innovation_id"],
-        ["innovation.organisation_id", "innovation.id"],
-        ondelete="CASCADE",
-    ),
-    ForeignKeyConstraint(
-        ["organisation_id", "service_id"], ["service.organisation_id", "service.id"], ondelete="CASCADE"
-    ),
+    _innovation_key(),
+    _service_key(),
     # "Has anything changed?" (the portfolio change feed) is a max() over this.
     Index("ix_status_audit_month_updated", "organisation_id", "updated_at"),
 )
