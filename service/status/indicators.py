@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
-from operator import attrgetter
 from typing import Any
 
 from pydantic import BaseModel
@@ -22,8 +21,6 @@ from service.status.counts import (
     INDUCTION_WITHIN_DAYS,
     REVIEW_WITHIN_DAYS,
     AuditRun,
-    AuditScore,
-    audit_runs,
 )
 from service.status.thresholds import (
     AuditStabilityThresholds,
@@ -230,11 +227,6 @@ def shift_consistency(
     )
     rag = rate_at_most(gap, th.green, th.amber)
     return _result(key, rag, threshold, text, value=display(gap, 2), **counts)
-
-
-def runs_of(audits: Iterable[AuditScore]) -> list[AuditRun]:
-    """Each service's audits, in the order they happened, as one run per service."""
-    return list(audit_runs(audits, attrgetter("service_id")).values())
 
 
 def audit_stability(runs: Iterable[AuditRun], th: AuditStabilityThresholds) -> IndicatorResult:

@@ -3,13 +3,14 @@
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from operator import attrgetter
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from service.status import indicators as ind
-from service.status.counts import AuditScore
+from service.status.counts import AuditRun, AuditScore, audit_runs
 from service.status.thresholds import Thresholds
 from service.status.vocabulary import Rag
 
@@ -117,33 +118,36 @@ def _audits(*scores: float, service: uuid.UUID | None = None) -> list[AuditScore
     ]
 
 
+def runs_of(audits: list[AuditScore]) -> list[AuditRun]:
+    """Each service's audits, in the order they happened, as one run per service."""
+    return list(audit_runs(audits, attrgetter("service_id")).values())
+
+
 def test_runs_of_adjacent_months_join_exactly() -> None:
     scores = _audits(90, 70, 85, 95, 80, 79)
-    whole = ind.runs_of(scores)[0]
-    halves = ind.runs_of(scores[:2])[0].then(ind.runs_of(scores[2:])[0])
+    whole = runs_of(scores)[0]
+    halves = runs_of(scores[:2])[0].then(runs_of(scores[2:])[0])
     assert whole == halves
     assert (whole.count, whole.max_drop, whole.last) == (6, 2000, (9500, 8000, 7900))
 
 
 def test_audit_stability() -> None:
-    assert ind.audit_stability(ind.runs_of(_audits(85, 88, 84)), TH.audit_stability).rag is Rag.green
-    swinging = ind.audit_stability(ind.runs_of(_audits(92, 65, 90, 62)), TH.audit_stability)
+    assert ind.audit_stability(runs_of(_audits(85, 88, 84)), TH.audit_stability).rag is Rag.green
+    swinging = ind.audit_stability(runs_of(_audits(92, 65, 90, 62)), TH.audit_stability)
     assert swinging.rag is Rag.red
     assert swinging.measures["max_drop"] == 28
-    falling = ind.audit_stability(ind.runs_of(_audits(95, 90, 86)), TH.audit_stability)
+    falling = ind.audit_stability(runs_of(_audits(95, 90, 86)), TH.audit_stability)
     assert (falling.rag, falling.measures["falling_trend"]) == (Rag.amber, True)
-    assert ind.audit_stability(ind.runs_of(_audits(78, 79, 77)), TH.audit_stability).rag is Rag.amber
-    assert ind.audit_stability(ind.runs_of(_audits(60, 70, 65)), TH.audit_stability).rag is Rag.red
-    assert (
-        ind.audit_stability(ind.runs_of(_audits(90, 90)), TH.audit_stability).rag is Rag.insufficient_evidence
-    )
-    assert ind.audit_stability(ind.runs_of([]), TH.audit_stability).rag is Rag.insufficient_evidence
+    assert ind.audit_stability(runs_of(_audits(78, 79, 77)), TH.audit_stability).rag is Rag.amber
+    assert ind.audit_stability(runs_of(_audits(60, 70, 65)), TH.audit_stability).rag is Rag.red
+    assert ind.audit_stability(runs_of(_audits(90, 90)), TH.audit_stability).rag is Rag.insufficient_evidence
+    assert ind.audit_stability(runs_of([]), TH.audit_stability).rag is Rag.insufficient_evidence
 
 
 def test_audit_drops_are_judged_within_a_service() -> None:
     a, b = uuid.uuid4(), uuid.uuid4()
     audits = _audits(95, 95, service=a) + _audits(82, 83, service=b)
-    result = ind.audit_stability(ind.runs_of(audits), TH.audit_stability)
+    result = ind.audit_stability(runs_of(audits), TH.audit_stability)
     assert result.measures["max_drop"] == 0
     assert result.rag is Rag.green
     assert result.value == 88.75
