@@ -10,6 +10,7 @@ from fastapi.openapi.utils import get_openapi
 
 from service.audit.middleware import RequestOriginMiddleware
 from service.auth.verifier import TokenVerifier
+from service.conflicts import TransactionRetryMiddleware
 from service.database import create_engine, create_session_factory, resolve_database_url
 from service.errors import install_problem_handlers
 from service.graphql.router import graphql_router
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     )
     app.state.settings = settings
     install_problem_handlers(app)
+    # Outermost last: the retry runs inside the request's origin, so its attempts share one request id.
+    app.add_middleware(TransactionRetryMiddleware)
     app.add_middleware(RequestOriginMiddleware)
     app.include_router(health_router)
     include_routers(app, settings)

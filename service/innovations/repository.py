@@ -32,7 +32,7 @@ async def get(
 ) -> Innovation | None:
     stmt = readable(principal).where(col(Innovation.id) == innovation_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)
     return (await session.scalars(stmt)).one_or_none()
 
 
@@ -53,7 +53,7 @@ async def get_by_ref(
         else col(Innovation.source_system) == source_system,
     )
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)
     return (await session.scalars(stmt)).one_or_none()
 
 

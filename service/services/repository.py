@@ -28,7 +28,7 @@ async def get(
 ) -> Service | None:
     stmt = readable(principal).where(col(Service.id) == service_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)
     return (await session.scalars(stmt)).one_or_none()
 
 
@@ -49,7 +49,7 @@ async def get_by_ref(
         else col(Service.source_system) == source_system,
     )
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)
     return (await session.scalars(stmt)).one_or_none()
 
 

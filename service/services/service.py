@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import record_access
 from service.auth.principal import Principal
+from service.database import driver_connection
 from service.errors import Conflict
 from service.model_helpers import utcnow
 from service.pagination import Page
@@ -31,6 +32,7 @@ from service.services.schemas import (
     ServiceSync,
     ServiceUpdate,
 )
+from service.status.locks import lock_organisation_rollups
 
 RESOURCE = "service"
 COLLECTION = "services"
@@ -59,6 +61,13 @@ def _record(session: AsyncSession, principal: Principal, action: str, row: Servi
         resource_type=RESOURCE,
         record_ids=[row.id],
     )
+
+
+async def _before_timezone_change(session: AsyncSession, row: Service, timezone: str | None) -> None:
+    """A new time zone moves the service's touchpoints between months, so the update rebuilds the
+    organisation's rollups (a trigger): it first queues, in the writers' one order, for all of them."""
+    if timezone is not None and timezone != row.timezone:
+        await lock_organisation_rollups(await driver_connection(session), row.organisation_id)
 
 
 async def create_service(
@@ -109,6 +118,7 @@ async def update_service(
     changes = data.changes()
     if data.shift_pattern is not None:
         changes["shift_pattern"] = data.shift_pattern.model_dump()
+    await _before_timezone_change(session, row, changes.get("timezone"))
     if assign(row, changes):
         row.updated_at = utcnow()
         _record(session, principal, "update", row)
@@ -147,6 +157,7 @@ async def sync_service_by_ref(
             raise Conflict("the reference changed while it was being synced; retry the request")
     if not principal.may_see_service(row.id):
         raise out_of_scope(RESOURCE)
+    await _before_timezone_change(session, row, values.get("timezone"))
     if assign(row, values):
         row.updated_at = utcnow()
         _record(session, principal, "update", row)

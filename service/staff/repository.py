@@ -33,7 +33,7 @@ async def get(
 ) -> StaffMember | None:
     stmt = readable(principal).where(col(StaffMember.id) == staff_member_id)
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)
     return (await session.scalars(stmt)).one_or_none()
 
 
@@ -54,7 +54,7 @@ async def get_by_ref(
         else col(StaffMember.source_system) == source_system,
     )
     if for_update:
-        stmt = stmt.with_for_update()
+        stmt = stmt.with_for_update(key_share=True)
     return (await session.scalars(stmt)).one_or_none()
 
 

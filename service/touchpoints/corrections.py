@@ -28,6 +28,7 @@ from service.database import driver_connection
 from service.errors import NotFound
 from service.model_helpers import utcnow
 from service.policy import Permission, check
+from service.status.locks import lock_service_rollups
 from service.touchpoints.ingest import record_touchpoint, row_values
 from service.touchpoints.reading import TOUCHPOINT, T, load_touchpoint, visible_touchpoints
 from service.touchpoints.repository import ROW_COLUMNS, look_up
@@ -37,6 +38,7 @@ from service.touchpoints.rules import (
     apply_item_rules,
     check_references,
     reference_needs,
+    rollup_services,
 )
 from service.touchpoints.schemas import TouchpointPublic
 from service.touchpoints.validation import content_hash, field_error, invalid, validate_item
@@ -117,7 +119,11 @@ async def correct_touchpoint(
     organisation_id = principal.require_organisation()
     current = (
         await session.execute(
-            select(TOUCHPOINT).where(visible_touchpoints(principal), T.id == touchpoint_id).with_for_update()
+            select(TOUCHPOINT)
+            .where(visible_touchpoints(principal), T.id == touchpoint_id)
+            # NO KEY: reviews being recorded of this record (an incident) take KEY SHARE on it
+            # while holding their services' rollup locks; FOR UPDATE would wait on them.
+            .with_for_update(key_share=True)
         )
     ).one_or_none()
     if current is None:
@@ -154,6 +160,8 @@ async def correct_touchpoint(
         return CorrectedTouchpoint("unchanged", touchpoint)
 
     needs = reference_needs([checked])
+    if stored["incident_id"] is not None:
+        needs.touchpoint_ids.add(stored["incident_id"])
     refs, _ = await look_up(
         session,
         organisation_id,
@@ -170,6 +178,11 @@ async def correct_touchpoint(
     shift, weekend = ShiftPatterns(refs).of(checked.service_id).locate(checked.occurred_at, checked.shift)
 
     conn = await driver_connection(session)
+    # The old record's months are taken away and the new one's added: both services' rollups.
+    touched = rollup_services([checked], refs) | {stored["service_id"]}
+    if stored["incident_id"] in refs.touchpoint_services:
+        touched.add(refs.touchpoint_services[stored["incident_id"]])
+    await lock_service_rollups(conn, organisation_id, touched)
     linked = await conn.fetch(
         "SELECT innovation_id FROM touchpoint_innovation WHERE organisation_id = $1 AND touchpoint_id = $2",
         organisation_id,

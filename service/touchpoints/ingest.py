@@ -25,6 +25,7 @@ from service.database import driver_connection
 from service.errors import Conflict, ProblemError
 from service.model_helpers import utcnow
 from service.policy import Permission, allowed, check
+from service.status.locks import lock_service_rollups
 from service.touchpoints.limits import MAX_BATCH_ITEMS, too_many_items
 from service.touchpoints.reading import load_touchpoint
 from service.touchpoints.repository import (
@@ -41,6 +42,7 @@ from service.touchpoints.rules import (
     apply_item_rules,
     check_references,
     reference_needs,
+    rollup_services,
 )
 from service.touchpoints.schemas import ItemProblem, ItemResult, TouchpointCreateItem, TouchpointPublic
 from service.touchpoints.validation import Path, content_hash, field_error, path_of, validate_items
@@ -246,6 +248,9 @@ class _Recording:
             for innovation_id in candidate.item.innovation_ids
         ]
         conn = await driver_connection(self.session)
+        await lock_service_rollups(
+            conn, self.organisation_id, rollup_services((c.item for c in writable), refs)
+        )
         inserted = await write_touchpoints(
             conn,
             self.organisation_id,

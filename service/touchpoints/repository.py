@@ -33,6 +33,8 @@ class References:
     innovations: dict[uuid.UUID, frozenset[uuid.UUID]] = field(default_factory=dict)
     # touchpoint id → its kind (for the incident a review follows)
     touchpoints: dict[uuid.UUID, str] = field(default_factory=dict)
+    # touchpoint id → its service (whose rollups a review of it recounts)
+    touchpoint_services: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
 
 
 _LOOKUP_SQL = """
@@ -50,7 +52,7 @@ SELECT 'i', i.id, NULL, NULL, NULL,
               WHERE x.organisation_id = i.organisation_id AND x.innovation_id = i.id)
   FROM innovation i WHERE i.organisation_id = $1 AND i.id = ANY($5::uuid[])
 UNION ALL
-SELECT 't', t.id, t.kind, NULL, NULL, NULL
+SELECT 't', t.id, t.kind, NULL, NULL, ARRAY[t.service_id]
   FROM touchpoint t WHERE t.organisation_id = $1 AND t.id = ANY($6::uuid[])
 UNION ALL
 SELECT 'k', t.id, t.content_hash, t.source_system, t.external_id, NULL
@@ -110,6 +112,7 @@ async def look_up(
             refs.innovations[ref_id] = frozenset(scope or ())
         elif ref == "t":
             refs.touchpoints[ref_id] = a
+            refs.touchpoint_services[ref_id] = scope[0]
         else:
             stored[(b, c)] = StoredKey(ref_id, a)
     return refs, stored

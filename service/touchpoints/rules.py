@@ -13,6 +13,7 @@
 """
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -97,6 +98,18 @@ def reference_needs(items: list[TouchpointCreateItem]) -> ReferenceNeeds:
         if incident is not None:
             needs.touchpoint_ids.add(incident)
     return needs
+
+
+def rollup_services(items: Iterable[TouchpointCreateItem], refs: References) -> set[uuid.UUID]:
+    """The services whose status rollups writing these items touches: each item's own, and for a
+    post-incident review the incident's (its month's reviews are recounted)."""
+    services: set[uuid.UUID] = set()
+    for item in items:
+        services.add(item.service_id)
+        incident = item.facts.__dict__.get("incident_id")
+        if incident is not None and incident in refs.touchpoint_services:
+            services.add(refs.touchpoint_services[incident])
+    return services
 
 
 _MISSING = "reference_not_found"

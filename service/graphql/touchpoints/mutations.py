@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import strawberry
 from pydantic import TypeAdapter
 
+from service.conflicts import retry_transient
 from service.errors import ProblemError
 from service.graphql.context import GraphQLInfo
 from service.graphql.permissions import policy
@@ -31,7 +32,7 @@ from service.graphql.problems import (
 from service.graphql.touchpoints.inputs import TouchpointInput, as_posted
 from service.graphql.touchpoints.types import Touchpoint, touchpoint_of
 from service.policy import Permission
-from service.touchpoints.corrections import correct_touchpoint
+from service.touchpoints.corrections import CorrectedTouchpoint, correct_touchpoint
 from service.touchpoints.idempotency import StoredResponse, remember, replay_or_claim, request_fingerprint
 from service.touchpoints.ingest import record_touchpoint, record_touchpoints
 from service.touchpoints.schemas import ItemResult, TouchpointBatchResults, TouchpointPublic
@@ -123,15 +124,23 @@ async def _once(
 ) -> tuple[StoredResponse, bool]:
     """Run in one unit of work, once per key: REST's idempotency store decides."""
     principal = info.context.principal
-    async with info.context.unit_of_work() as session:
-        if key is None:
-            return await run(session), False
-        stored = await replay_or_claim(session=session, principal=principal, key=key, fingerprint=fingerprint)
-        if stored is not None:
-            return stored, True
-        fresh = await run(session)
-        await remember(session=session, principal=principal, key=key, fingerprint=fingerprint, response=fresh)
-        return fresh, False
+
+    async def attempt() -> tuple[StoredResponse, bool]:
+        async with info.context.unit_of_work() as session:
+            if key is None:
+                return await run(session), False
+            stored = await replay_or_claim(
+                session=session, principal=principal, key=key, fingerprint=fingerprint
+            )
+            if stored is not None:
+                return stored, True
+            fresh = await run(session)
+            await remember(
+                session=session, principal=principal, key=key, fingerprint=fingerprint, response=fresh
+            )
+            return fresh, False
+
+    return await retry_transient(attempt, what="a GraphQL touchpoint mutation")
 
 
 def _item_result(result: ItemResult) -> TouchpointItemResult:
@@ -199,14 +208,17 @@ class TouchpointMutation:
     async def correct_touchpoint(
         self, info: GraphQLInfo, id: uuid.UUID, touchpoint: TouchpointInput
     ) -> CorrectTouchpointResult:
-        try:
+        async def attempt() -> CorrectedTouchpoint:
             async with info.context.unit_of_work() as session:
-                corrected = await correct_touchpoint(
+                return await correct_touchpoint(
                     session=session,
                     principal=info.context.principal,
                     touchpoint_id=id,
                     item=as_posted(touchpoint),
                 )
+
+        try:
+            corrected = await retry_transient(attempt, what="correctTouchpoint")
         except ProblemError as problem:
             return problem_result(problem, *CORRECT_PROBLEMS)
         return TouchpointCorrected(
