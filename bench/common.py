@@ -53,21 +53,41 @@ def free_port() -> int:
 @asynccontextmanager
 async def running_server(database_url: str) -> AsyncIterator[str]:
     """`ingrain serve` (uvicorn) on a loopback port against `database_url`; yields its base URL."""
-    port = free_port()
     env = {
-        **os.environ,
         "INGRAIN_DATABASE_URL": database_url,
         "INGRAIN_DEMO_DATA": "false",
         "INGRAIN_LOG_LEVEL": "warning",
         "INGRAIN_DB_POOL_SIZE": "40",  # enough for every concurrent request: no connection churn
     }
+    port = free_port()
     command = [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    async with running_process(command, env, f"http://127.0.0.1:{port}", "/healthz") as base_url:
+        yield base_url
+
+
+@asynccontextmanager
+async def running_bare_app(database_url: str) -> AsyncIterator[str]:
+    """The bare Starlette + asyncpg app of bench/bare_ingest.py, served like the service."""
+    from bench.bare_ingest import create_table
+
+    await create_table(database_url)
+    port = free_port()
+    env = {"BARE_DATABASE_URL": database_url, "BARE_PORT": str(port)}
+    command = [sys.executable, "-m", "bench.bare_ingest"]
+    async with running_process(command, env, f"http://127.0.0.1:{port}", "/notes") as base_url:
+        yield base_url
+
+
+@asynccontextmanager
+async def running_process(
+    command: list[str], env: dict[str, str], base_url: str, probe: str
+) -> AsyncIterator[str]:
+    """A server process, ready once `probe` answers at all; stopped (SIGTERM, then SIGKILL) after."""
     profile = os.environ.get("INGRAIN_BENCH_PROFILE")
     if profile:
         # Collapsed stacks of the server for the whole run (py-spy must be installed).
         command = ["py-spy", "record", "--format", "raw", "--rate", "200", "-o", profile, "--", *command]
-    process = await asyncio.create_subprocess_exec(*command, env=env, cwd=PROJECT_ROOT)
-    base_url = f"http://127.0.0.1:{port}"
+    process = await asyncio.create_subprocess_exec(*command, env={**os.environ, **env}, cwd=PROJECT_ROOT)
     try:
         deadline = time.monotonic() + 60
         async with httpx.AsyncClient(base_url=base_url) as client:
@@ -75,12 +95,12 @@ async def running_server(database_url: str) -> AsyncIterator[str]:
                 if process.returncode is not None:
                     raise RuntimeError(f"the server exited with {process.returncode}")
                 try:
-                    if (await client.get("/healthz")).status_code == 200:
+                    if (await client.get(probe)).status_code < 500:
                         break
                 except httpx.TransportError:
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError("the server did not become healthy within 60 s")
+                    raise RuntimeError("the server did not become ready within 60 s")
                 await asyncio.sleep(0.2)
         yield base_url
     finally:

@@ -7,7 +7,9 @@ On a throwaway embedded Postgres it seeds a provider, then:
 2. starts `ingrain serve` (uvicorn) on a loopback port and posts the same notes as batches of 1,000
    from concurrent clients;
 3. posts every batch again (all duplicates: no row may be added) and compares its rate;
-4. measures single `POST /v1/touchpoints` latency at concurrency 32.
+4. posts single notes at concurrency 1 and 32, to a bare Starlette + asyncpg app that stores each with
+   one INSERT (bench/bare_ingest.py) and to `POST /v1/touchpoints`, and prints the service's figures
+   as ratios of the bare app's.
 """
 
 import asyncio
@@ -25,7 +27,15 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.common import Provider, bearer, embedded_database, percentile, running_server, seed_provider
+from bench.common import (
+    Provider,
+    bearer,
+    embedded_database,
+    percentile,
+    running_bare_app,
+    running_server,
+    seed_provider,
+)
 from service.database import asyncpg_connect_kwargs
 from service.model_helpers import utcnow
 from service.runtime import tune_garbage_collector
@@ -42,6 +52,10 @@ SINGLE_REQUESTS = int(os.environ.get("INGRAIN_BENCH_SINGLE_REQUESTS", "3200"))
 SINGLE_CONCURRENCY = 32
 SOURCE_SYSTEM = "bench-care"
 GOAL_RATIO = 0.5
+# A single post at concurrency 32 against the bare app: at least this share of its throughput,
+# at most this multiple of its p99.
+SINGLE_THROUGHPUT_GOAL = 0.25
+SINGLE_P99_GOAL = 5.0
 
 ACTIVITIES = [
     "Garden walk",
@@ -182,35 +196,94 @@ class SingleRun:
     seconds: float
     retries: int
 
+    @property
+    def p50_ms(self) -> float:
+        return percentile(self.latencies, 0.5) * 1000
+
+    @property
+    def p99_ms(self) -> float:
+        return percentile(self.latencies, 0.99) * 1000
+
+    @property
+    def per_second(self) -> float:
+        return len(self.latencies) / self.seconds
+
+
+def single_bodies(provider: Provider, now: datetime, first: int, count: int) -> list[bytes]:
+    rng = random.Random(first)
+    return [json.dumps(daily_note(provider, first + n, rng, now)).encode() for n in range(count)]
+
 
 async def bench_single(
-    client: httpx.AsyncClient, headers: dict[str, str], provider: Provider, now: datetime
+    client: httpx.AsyncClient, path: str, headers: dict[str, str], bodies: list[bytes], concurrency: int
 ) -> SingleRun:
-    rng = random.Random(7)
-    bodies = [
-        json.dumps(daily_note(provider, 50_000_000 + n, rng, now)).encode()
-        for n in range(SINGLE_REQUESTS + SINGLE_CONCURRENCY)
-    ]
+    """Post each body alone from `concurrency` clients; the first `concurrency` posts warm up."""
     run = SingleRun([], 0.0, 0)
 
     async def post(body: bytes, record: bool = True) -> None:
         started = time.perf_counter()
         try:
-            response = await client.post("/v1/touchpoints", content=body, headers=headers)
+            response = await client.post(path, content=body, headers=headers)
         except httpx.TransportError:
             # What a care record system does on a dropped connection: send the same note again.
             # Its external id makes that safe; the retry's time counts in the latency.
             run.retries += 1
-            response = await client.post("/v1/touchpoints", content=body, headers=headers)
+            response = await client.post(path, content=body, headers=headers)
         if response.status_code not in (200, 201):
             raise RuntimeError(f"single post answered {response.status_code}: {response.text[:300]}")
         if record:
             run.latencies.append(time.perf_counter() - started)
 
-    await run_concurrently(bodies[:SINGLE_CONCURRENCY], SINGLE_CONCURRENCY, partial(post, record=False))
-    run.seconds = await run_concurrently(bodies[SINGLE_CONCURRENCY:], SINGLE_CONCURRENCY, post)
+    await run_concurrently(bodies[:concurrency], concurrency, partial(post, record=False))
+    run.seconds = await run_concurrently(bodies[concurrency:], concurrency, post)
     run.latencies.sort()
     return run
+
+
+async def compare_single_posts(
+    url: str, provider: Provider, headers: dict[str, str], now: datetime
+) -> list[str]:
+    """Single posts to the bare app and to the service, at concurrency 1 and 32, one after the other."""
+    limits = httpx.Limits(max_connections=SINGLE_CONCURRENCY, max_keepalive_connections=SINGLE_CONCURRENCY)
+    runs: dict[tuple[str, int], SingleRun] = {}
+    first = 50_000_000
+    for name, serving, path in (
+        ("bare app", running_bare_app(url), "/notes"),
+        ("service", running_server(url), "/v1/touchpoints"),
+    ):
+        async with (
+            serving as base_url,
+            httpx.AsyncClient(base_url=base_url, timeout=300, limits=limits) as client,
+        ):
+            for concurrency, count in ((1, SINGLE_REQUESTS // 4), (SINGLE_CONCURRENCY, SINGLE_REQUESTS)):
+                bodies = single_bodies(provider, now, first, count + concurrency)
+                first += len(bodies)
+                runs[name, concurrency] = await bench_single(client, path, headers, bodies, concurrency)
+    print("single posts of one ~1.2 KB daily note (same notes, same server settings, same run):")
+    print(f"  {'':<30} {'concurrency':>11} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
+    for (name, concurrency), run in runs.items():
+        label = "bare Starlette + asyncpg" if name == "bare app" else "POST /v1/touchpoints"
+        print(
+            f"  {label:<30} {concurrency:>11} {len(run.latencies):>9} {run.p50_ms:>8.1f} {run.p99_ms:>8.1f} "
+            f"{run.per_second:>8,.0f}" + (f"  ({run.retries} retried)" if run.retries else "")
+        )
+    verdicts = []
+    for concurrency in (1, SINGLE_CONCURRENCY):
+        bare, ours = runs["bare app", concurrency], runs["service", concurrency]
+        throughput, p99 = ours.per_second / bare.per_second, ours.p99_ms / bare.p99_ms
+        print(
+            f"  service / bare at concurrency {concurrency}: throughput {throughput:.2f} x, p99 {p99:.1f} x"
+        )
+        if concurrency == SINGLE_CONCURRENCY:
+            verdicts.append(
+                f"single throughput {'met' if throughput >= SINGLE_THROUGHPUT_GOAL else 'MISSED'}"
+            )
+            verdicts.append(f"single p99 {'met' if p99 <= SINGLE_P99_GOAL else 'MISSED'}")
+    print(
+        f"  goals at concurrency {SINGLE_CONCURRENCY}: throughput >= {SINGLE_THROUGHPUT_GOAL} x bare, "
+        f"p99 <= {SINGLE_P99_GOAL} x bare"
+    )
+    return verdicts
 
 
 async def main() -> None:
@@ -266,18 +339,11 @@ async def main() -> None:
                     f"{replay_rate:>9,.0f} rows/s  = {replay_rate / http_rate:.2f} x first post; "
                     f"rows added: {added}"
                 )
-            # A client of its own: connections idle since the batches may have been closed by the server.
-            async with httpx.AsyncClient(base_url=base_url, timeout=300, limits=limits) as client:
-                single = await bench_single(client, headers, provider, now)
-                p50, p99 = (percentile(single.latencies, q) * 1000 for q in (0.5, 0.99))
-                print(
-                    f"single POST /v1/touchpoints at concurrency {SINGLE_CONCURRENCY}: "
-                    f"{len(single.latencies)} requests, p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
-                    f"{len(single.latencies) / single.seconds:,.0f} req/s, {single.retries} retried"
-                )
+        single_verdicts = await compare_single_posts(url, provider, headers, now)
         verdicts = [
             f"ratio {'met' if ratio >= GOAL_RATIO else 'MISSED'}",
             f"replay {'met' if replay_rate >= http_rate and added == 0 else 'MISSED'}",
+            *single_verdicts,
         ]
         print(f"goals: {', '.join(verdicts)}; bench ran {time.perf_counter() - started:.0f} s")
 

@@ -84,11 +84,14 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection behind the session, inside the session's transaction."""
+    """The asyncpg connection behind the session, inside the session's transaction (or, for a
+    session whose statements are each their own transaction, outside any)."""
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
-    if not driver.is_in_transaction():
+    options = connection.sync_connection.get_execution_options() if connection.sync_connection else {}
+    autocommit = options.get("isolation_level") == "AUTOCOMMIT"
+    if not autocommit and not driver.is_in_transaction():
         # SQLAlchemy begins its transaction lazily; make it begin before we write around it.
         await session.execute(text("SELECT 1"))
     return driver

@@ -7,18 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.context import current_origin
 from service.audit.models import AccessLogEntry
-from service.audit.repository import AccessLogFilter, list_entries
+from service.audit.repository import MAX_IDS_PER_ENTRY, AccessLogFilter, list_entries
 from service.audit.schemas import AccessLogEntryPublic
 from service.auth.principal import Principal
 from service.errors import InvalidInput
 from service.pagination import Page, decode_cursor, encode_cursor
 
-# Beyond this many ids an entry keeps the count only, so a bulk read does not write a huge row.
-MAX_IDS_PER_ENTRY = 1000
 
-
-def record_access(
-    session: AsyncSession,
+def access_entry(
     *,
     principal: Principal,
     action: str,
@@ -26,10 +22,10 @@ def record_access(
     record_ids: Iterable[uuid.UUID] = (),
     organisation_id: uuid.UUID | None = None,
 ) -> AccessLogEntry:
-    """Add an access-log row to the session's unit of work (flushed with it, committed with it)."""
+    """The access-log row for `principal` doing `action` now, in the current request."""
     ids = list(record_ids)
     origin = current_origin.get()
-    entry = AccessLogEntry(
+    return AccessLogEntry(
         organisation_id=organisation_id or principal.organisation_id,
         sub=principal.sub,
         actor_organisation_id=principal.organisation_id,
@@ -43,6 +39,25 @@ def record_access(
         path=origin.path,
         ip=origin.ip,
         request_id=origin.request_id,
+    )
+
+
+def record_access(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    action: str,
+    resource_type: str,
+    record_ids: Iterable[uuid.UUID] = (),
+    organisation_id: uuid.UUID | None = None,
+) -> AccessLogEntry:
+    """Add an access-log row to the session's unit of work (flushed with it, committed with it)."""
+    entry = access_entry(
+        principal=principal,
+        action=action,
+        resource_type=resource_type,
+        record_ids=record_ids,
+        organisation_id=organisation_id,
     )
     session.add(entry)
     return entry

@@ -17,7 +17,7 @@ makes two services share a queue.
 
 import hashlib
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import asyncpg
 
@@ -42,9 +42,13 @@ async def lock_service_rollups(
     conn: asyncpg.Connection, organisation_id: uuid.UUID, service_ids: Iterable[uuid.UUID]
 ) -> None:
     """Wait for, and hold until the transaction ends, the rollup locks of these services."""
-    keys = rollup_lock_keys(organisation_id, service_ids)
+    await lock_rollups(conn, rollup_lock_keys(organisation_id, service_ids))
+
+
+async def lock_rollups(conn: asyncpg.Connection, keys: Sequence[int]) -> None:
+    """Wait for, and hold until the transaction ends, the rollup locks of these keys (in order)."""
     if keys:
-        await conn.fetchval(LOCK_SQL, ROLLUP_LOCK_CLASS, keys)
+        await conn.fetchval(LOCK_SQL, ROLLUP_LOCK_CLASS, list(keys))
 
 
 async def lock_organisation_rollups(conn: asyncpg.Connection, organisation_id: uuid.UUID) -> None:

@@ -19,13 +19,13 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.audit.service import record_access
+from service.audit.service import access_entry
 from service.auth.principal import Principal
 from service.database import driver_connection
 from service.errors import Conflict, ProblemError
 from service.model_helpers import utcnow
 from service.policy import Permission, allowed, check
-from service.status.locks import lock_service_rollups
+from service.status.locks import rollup_lock_keys
 from service.touchpoints.limits import MAX_BATCH_ITEMS, too_many_items
 from service.touchpoints.reading import load_touchpoint
 from service.touchpoints.repository import (
@@ -248,9 +248,6 @@ class _Recording:
             for innovation_id in candidate.item.innovation_ids
         ]
         conn = await driver_connection(self.session)
-        await lock_service_rollups(
-            conn, self.organisation_id, rollup_services((c.item for c in writable), refs)
-        )
         inserted = await write_touchpoints(
             conn,
             self.organisation_id,
@@ -258,6 +255,12 @@ class _Recording:
             recorded_by_sub=self.principal.sub,
             rows=[rows[i] for i in order],
             links=links,
+            lock_keys=rollup_lock_keys(
+                self.organisation_id, rollup_services((c.item for c in writable), refs)
+            ),
+            access=access_entry(
+                principal=self.principal, action="touchpoint.create", resource_type="touchpoint"
+            ),
         )
         lost: list[Candidate] = []
         for candidate in writable:
@@ -287,16 +290,8 @@ class _Recording:
 
     async def run(self) -> list[Outcome]:
         self.validate()
-        created = await self.write()
+        await self.write()  # the access log's entry is written with the rows
         self.settle_repeats()
-        if created:
-            record_access(
-                self.session,
-                principal=self.principal,
-                action="touchpoint.create",
-                resource_type="touchpoint",
-                record_ids=created,
-            )
         return [o for o in self.outcomes if o is not None]
 
 

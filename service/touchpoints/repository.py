@@ -15,6 +15,10 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.audit.models import AccessLogEntry
+from service.audit.repository import entry_values, insert_entry_sql
+from service.status.locks import ROLLUP_LOCK_CLASS, lock_rollups
+
 
 @dataclass(slots=True)
 class ServiceRef:
@@ -175,18 +179,27 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
 TYPED_FACTS: tuple[str, ...] = tuple(name for name, _ in ROW_COLUMNS[15:])
 
 _ARG0 = 6  # $1 organisation, $2 recorded_at, $3 recorded_by_sub, $4/$5 link arrays
+_LOCKS_ARG = _ARG0 + len(ROW_COLUMNS)  # the rollup lock class, then its keys
+_ENTRY_ARG = _LOCKS_ARG + 2  # the access-log entry's values
 
-# Built from the constant column list only; values are bound parameters.
+_ROW_ARRAYS = ", ".join(f"${i + _ARG0}::{sql_type}[]" for i, (_, sql_type) in enumerate(ROW_COLUMNS))
+
+# Built from constant column lists only; values are bound parameters. One statement is one
+# transaction when the caller has none open: the services' rollup locks are taken (all of them, in
+# key order, before the first row: the aggregate reads every key), then rows, links and the
+# access-log entry for the rows actually inserted are written together.
 INSERT_SQL = f"""
-WITH inserted AS (
+WITH locks AS (
+  SELECT count(pg_advisory_xact_lock(${_LOCKS_ARG}::int4, k)) AS taken
+    FROM unnest(${_LOCKS_ARG + 1}::int4[]) AS k
+), inserted AS (
   INSERT INTO touchpoint (
     organisation_id, recorded_at, recorded_by_sub, revision,
     {", ".join(name for name, _ in ROW_COLUMNS)}
   )
   SELECT $1, $2, $3, 1,
     {", ".join(f"r.{name}::jsonb" if name == "facts" else f"r.{name}" for name, _ in ROW_COLUMNS)}
-  FROM unnest({", ".join(f"${i + _ARG0}::{sql_type}[]" for i, (_, sql_type) in enumerate(ROW_COLUMNS))})
-    AS r({", ".join(name for name, _ in ROW_COLUMNS)})
+  FROM locks, unnest({_ROW_ARRAYS}) AS r({", ".join(name for name, _ in ROW_COLUMNS)})
   ON CONFLICT (organisation_id, source_system, external_id) DO NOTHING
   RETURNING id
 ), linked AS (
@@ -194,9 +207,12 @@ WITH inserted AS (
   SELECT $1, l.touchpoint_id, l.innovation_id
     FROM unnest($4::uuid[], $5::uuid[]) AS l(touchpoint_id, innovation_id)
     JOIN inserted ON inserted.id = l.touchpoint_id
-)
+), logged AS ({insert_entry_sql(_ENTRY_ARG, "ARRAY(SELECT id FROM inserted)")})
 SELECT id FROM inserted
 """  # noqa: S608
+
+# After a COPY: the entry for the copied rows ($1), its values from $2 on.
+_LOG_COPIED_SQL = insert_entry_sql(2, "$1::uuid[]")
 
 
 COPY_COLUMNS: tuple[str, ...] = (
@@ -219,19 +235,26 @@ async def write_touchpoints(
     recorded_by_sub: str,
     rows: Sequence[Sequence[Any]],
     links: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    lock_keys: Sequence[int],
+    access: AccessLogEntry,
 ) -> set[uuid.UUID]:
-    """Write rows (each in ROW_COLUMNS order) and their (touchpoint, innovation) links.
+    """Write rows (each in ROW_COLUMNS order), their (touchpoint, innovation) links and the access-log
+    entry `access` for the rows written, after taking the rollup locks `lock_keys` (status.locks).
 
     Returns the ids written. The rows' source keys were not stored when the caller looked, so the
     common case for a batch is a plain binary COPY of rows and links, as fast as the table allows.
     If another transaction stored one of those keys meanwhile, the COPY fails as a whole and is
     undone to its savepoint, and the rows go again through INSERT … ON CONFLICT DO NOTHING, which
     skips the rows stored elsewhere: the caller compares those with what was stored.
+    A few rows go straight to that INSERT: one statement, atomic on its own, so a caller without an
+    open transaction writes a touchpoint in one round trip.
     Rows should come in source-key order so that concurrent writers take key locks in one order.
     """
+    entry = entry_values(access)
     if len(rows) >= COPY_FROM_ROWS:
         try:
             async with conn.transaction():
+                await lock_rollups(conn, lock_keys)
                 await conn.copy_records_to_table(
                     "touchpoint",
                     records=[(organisation_id, recorded_at, recorded_by_sub, 1, *row) for row in rows],
@@ -245,7 +268,9 @@ async def write_touchpoints(
                         ],
                         columns=LINK_COLUMNS,
                     )
-            return {row[0] for row in rows}
+                written = [row[0] for row in rows]
+                await conn.execute(_LOG_COPIED_SQL, written, *entry)
+            return set(written)
         except asyncpg.UniqueViolationError:
             pass
     inserted = await conn.fetch(
@@ -256,5 +281,8 @@ async def write_touchpoints(
         [touchpoint_id for touchpoint_id, _ in links],
         [innovation_id for _, innovation_id in links],
         *zip(*rows, strict=True),
+        ROLLUP_LOCK_CLASS,
+        list(lock_keys),
+        *entry,
     )
     return {r[0] for r in inserted}

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from pydantic import AwareDatetime, SkipValidation, TypeAdapter
 
 from service.auth.principal import Principal
-from service.dependencies import SessionDep, require
+from service.dependencies import SessionDep, require, writes_in_one_statement
 from service.errors import PROBLEM_JSON, PROBLEM_RESPONSES, InvalidInput
 from service.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from service.policy import Permission
@@ -122,6 +122,7 @@ async def _idempotent(
         },
     },
 )
+@writes_in_one_statement(unless_header=HEADER)
 async def create_touchpoint(
     request: Request,
     body: TouchpointBody,

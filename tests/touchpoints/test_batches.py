@@ -9,8 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from service.audit.service import access_entry
 from service.auth.principal import Principal
 from service.database import driver_connection
+from service.status.locks import rollup_lock_keys
 from service.touchpoints.ingest import row_values
 from service.touchpoints.models import Touchpoint
 from service.touchpoints.repository import COPY_FROM_ROWS, write_touchpoints
@@ -202,6 +204,8 @@ async def test_a_key_stored_meanwhile_turns_the_copy_into_an_insert_that_skips_i
             recorded_by_sub=principal.sub,
             rows=rows,
             links=links,
+            lock_keys=rollup_lock_keys(world.org.id, [world.service.id]),
+            access=access_entry(principal=principal, action="touchpoint.create", resource_type="touchpoint"),
         )
     assert written == {row[0] for row in rows[:-1]}
     assert await count_touchpoints(session, world.org) == COPY_FROM_ROWS + 1
