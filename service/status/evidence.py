@@ -2,7 +2,9 @@
 
 Same window and services as the status the caller would get. Pages run in (occurred_at, id) order.
 Commissioners and inspectors see no free text and no staff or person identifiers; within the
-provider, text needs `touchpoint:read_text` and staff ids `staff_identity:read`. Reads by the
+provider, free text (`text` and free-text facts such as an audit's `tool`, see
+`service.touchpoints.free_text`) needs `touchpoint:read_text` and staff ids `staff_identity:read`.
+Withheld free text reads as null. Reads by the
 provider's own staff are written to the access log, as touchpoint reads are.
 """
 
@@ -31,8 +33,10 @@ from service.status.periods import add_months, month_start_at, point_ending
 from service.status.schemas import EvidenceItem, EvidencePage
 from service.status.service import DEFAULT_WINDOW_DAYS, check_window, invalid_field, resolve_moments
 from service.status.vocabulary import IndicatorKey
+from service.touchpoints.free_text import disclose, may_read_free_text
 
-# Facts an indicator reads; free-text facts (a daily note's activity) stay with the touchpoint.
+# Facts an indicator reads or names its evidence by (an audit's tool, free text: withheld from
+# those who may not read it); other facts stay with the touchpoint.
 INDICATOR_FACTS = (
     "engagement_quality",
     "score",
@@ -195,7 +199,7 @@ async def indicator_evidence(
     more = len(found) > limit
     found = found[:limit]
     external = scope.is_external
-    show_text = not external and allowed(principal, Permission.touchpoint_read_text)
+    show_text = may_read_free_text(principal, provider_id=scope.provider_id)
     show_staff = not external and allowed(principal, Permission.staff_identity_read)
     items = [
         EvidenceItem(
@@ -207,14 +211,14 @@ async def indicator_evidence(
             shift=r.shift,
             in_numerator=bool(r.in_numerator),
             in_denominator=bool(r.in_denominator),
-            facts={k: v for k, v in (r.facts or {}).items() if k in INDICATOR_FACTS},
+            facts=shown["facts"],
             related_touchpoint_id=r.related,
             recorded_by_id=r.recorded_by_id if show_staff else None,
             subject_staff_id=r.subject_staff_id if show_staff else None,
             person_ref_id=r.person_ref_id if not external else None,
-            text=r.text if show_text else None,
+            text=shown["text"],
         )
-        for r in found
+        for r, shown in ((r, _disclosed(r, readable=show_text)) for r in found)
     ]
     if items:
         record_access(
@@ -234,6 +238,12 @@ async def indicator_evidence(
         window_end=point.end,
         redacted=external,
     )
+
+
+def _disclosed(row: Any, *, readable: bool) -> dict[str, Any]:
+    """The row's text and the facts an indicator reads, free text withheld unless `readable`."""
+    facts = {k: v for k, v in (row.facts or {}).items() if k in INDICATOR_FACTS}
+    return disclose({"kind": row.kind, "text": row.text, "facts": facts}, readable=readable)
 
 
 async def _visible_systems(

@@ -192,14 +192,17 @@ class EvidenceItem(BaseModel):
     shift: str
     in_numerator: bool
     in_denominator: bool
-    facts: dict[str, Any] = Field(description="The structured facts the indicator reads.")
+    facts: dict[str, Any] = Field(
+        description="The structured facts the indicator reads; free-text facts (an audit's `tool`) "
+        "null when the caller may not read free text."
+    )
     related_touchpoint_id: uuid.UUID | None = Field(
         default=None, description="For an incident, the review that counted for it."
     )
     recorded_by_id: uuid.UUID | None = None
     subject_staff_id: uuid.UUID | None = None
     person_ref_id: uuid.UUID | None = None
-    text: str | None = None
+    text: str | None = Field(default=None, description="Null when the caller may not read free text.")
 
 
 class EvidencePage(BaseModel):

@@ -11,6 +11,18 @@ A caller corrects only what it may read (see `reading`); anything else is 404.
 
 `PUT /v1/touchpoints/by-source/{source_system}/{external_id}` creates the record when no record has
 that key yet, so a sending system can upsert by its own id.
+
+Upserts of one key arriving together are applied one after another, never refused for losing a
+race: each takes a transaction-level advisory lock on the key (`repository.lock_source_key`, a
+64-bit hash of organisation, source system and external id) before it looks the key up, and holds
+it until its transaction commits. The next one then finds the record the first stored (read
+committed: each statement sees what committed before it) and corrects it, or answers `unchanged`
+for the same content. Identical upserts so store one touchpoint; different ones become revisions
+1..N in the order they got the lock. The lock was chosen over INSERT … ON CONFLICT DO UPDATE
+because a correction is more than an update of the row: it checks the caller may see the record,
+keeps the replaced content as a revision, relinks innovations and logs the access, all of which
+must see the previous winner's committed state. A POST of the same key takes no lock; an upsert
+that loses the insert to one corrects what the POST stored.
 """
 
 import json
@@ -25,13 +37,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.audit.service import record_access
 from service.auth.principal import Principal
 from service.database import driver_connection
-from service.errors import NotFound
+from service.errors import Conflict, NotFound
 from service.model_helpers import utcnow
 from service.policy import Permission, check
 from service.status.locks import lock_service_rollups
 from service.touchpoints.ingest import record_touchpoint, row_values
 from service.touchpoints.reading import TOUCHPOINT, T, load_touchpoint, visible_touchpoints
-from service.touchpoints.repository import ROW_COLUMNS, look_up
+from service.touchpoints.repository import ROW_COLUMNS, lock_source_key, look_up
 from service.touchpoints.rules import (
     CLOCK_SKEW,
     ShiftPatterns,
@@ -233,7 +245,30 @@ async def correct_touchpoint_by_source(
     ]
     if mismatched:
         raise invalid(mismatched)
-    found = (
+    await lock_source_key(await driver_connection(session), organisation_id, source_system, external_id)
+    keyed = (
+        {**item, "source_system": source_system, "external_id": external_id}
+        if isinstance(item, Mapping)
+        else item
+    )
+    found = await _stored_id(session, organisation_id, source_system, external_id)
+    if found is None:
+        try:
+            recorded = await record_touchpoint(session=session, principal=principal, item=keyed)
+        except Conflict:
+            # A POST of this key (which takes no lock) stored it first, with other content.
+            found = await _stored_id(session, organisation_id, source_system, external_id)
+            if found is None:
+                raise
+        else:
+            return CorrectedTouchpoint(recorded.status, recorded.touchpoint)
+    return await correct_touchpoint(session=session, principal=principal, touchpoint_id=found, item=keyed)
+
+
+async def _stored_id(
+    session: AsyncSession, organisation_id: uuid.UUID, source_system: str, external_id: str
+) -> uuid.UUID | None:
+    found: uuid.UUID | None = (
         await session.execute(
             select(T.id).where(
                 T.organisation_id == organisation_id,
@@ -242,12 +277,4 @@ async def correct_touchpoint_by_source(
             )
         )
     ).scalar_one_or_none()
-    keyed = (
-        {**item, "source_system": source_system, "external_id": external_id}
-        if isinstance(item, Mapping)
-        else item
-    )
-    if found is not None:
-        return await correct_touchpoint(session=session, principal=principal, touchpoint_id=found, item=keyed)
-    recorded = await record_touchpoint(session=session, principal=principal, item=keyed)
-    return CorrectedTouchpoint(recorded.status, recorded.touchpoint)
+    return found

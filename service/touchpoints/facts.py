@@ -2,6 +2,11 @@
 
 Unknown keys are refused so a misspelt fact (`engagment_quality`) is reported, not silently lost.
 Numbers and flags are strict: `"4"` or `"yes"` is refused rather than guessed at.
+
+A fact that holds free text (words a person typed, which may name a resident) is declared with
+`FactText`, which carries the `FREE_TEXT` marker. `service.touchpoints.free_text` reads the marker:
+a marked fact is withheld, like a touchpoint's `text`, from every caller that may not read free
+text. A new free-text fact is withheld by being declared `FactText`; nothing else lists them.
 """
 
 import uuid
@@ -19,7 +24,17 @@ class Facts(BaseModel):
 
 Rating = Annotated[StrictInt, Field(ge=1, le=5)]
 Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False, strict=True)]
-FactText = Annotated[str, Field(min_length=1, max_length=MAX_FACT_TEXT_CHARS)]
+# The JSON Schema key marking a field as free text (it shows in the published schema too).
+FREE_TEXT = "x-free-text"
+FactText = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_FACT_TEXT_CHARS,
+        description="Free text: personal data, read as null by roles without touchpoint:read_text.",
+        json_schema_extra={FREE_TEXT: True},
+    ),
+]
 
 
 class DailyNoteFacts(Facts):

@@ -24,8 +24,9 @@ from service.auth.principal import Principal
 from service.database import driver_connection
 from service.errors import Conflict, ProblemError
 from service.model_helpers import utcnow
-from service.policy import Permission, allowed, check
+from service.policy import Permission, check
 from service.status.locks import rollup_lock_keys
+from service.touchpoints.free_text import may_read_free_text, withhold
 from service.touchpoints.limits import MAX_BATCH_ITEMS, too_many_items
 from service.touchpoints.reading import load_touchpoint
 from service.touchpoints.repository import (
@@ -321,7 +322,7 @@ async def record_touchpoints(
 def _as_recorded(candidate: Candidate, principal: Principal, recorded_at: datetime) -> TouchpointPublic:
     """The record just written, built from what was written rather than read back."""
     item = candidate.item
-    return TouchpointPublic(
+    recorded = TouchpointPublic(
         id=candidate.id,
         kind=TouchpointKind(item.kind),
         system=DeliverySystem(SYSTEM_OF[item.kind]),
@@ -336,11 +337,14 @@ def _as_recorded(candidate: Candidate, principal: Principal, recorded_at: dateti
         innovation_ids=list(item.innovation_ids),
         source_system=item.source_system,
         external_id=item.external_id,
-        text=item.text if allowed(principal, Permission.touchpoint_read_text) else None,
+        text=item.text,
         facts=item.facts.model_dump(mode="json"),
         revision=1,
         recorded_by_sub=principal.sub,
     )
+    if may_read_free_text(principal):
+        return recorded
+    return TouchpointPublic.model_validate(withhold(recorded.__dict__))
 
 
 async def record_touchpoint(

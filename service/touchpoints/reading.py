@@ -7,8 +7,9 @@ Who sees what:
   recorded with their token subject, or sent from their token's source system, or whose recorder or
   subject is the staff member whose `external_ref` equals their token subject (how a care record
   system's login maps onto its staff list).
-- Free text only with `touchpoint:read_text`; otherwise `text` reads as null. Reads that return
-  text are written to the access log.
+- Free text (`text` and the facts marked free text, see `free_text`) only with
+  `touchpoint:read_text`; otherwise it reads as null, in the record and in its revisions. Reads
+  that return free text are written to the access log.
 
 A touchpoint outside what the caller may see answers 404: its id tells such a caller nothing.
 """
@@ -27,6 +28,7 @@ from service.errors import Forbidden, InvalidInput, NotFound
 from service.pagination import Page, decode_cursor, encode_cursor
 from service.policy import Permission, allowed
 from service.staff.models import StaffMember
+from service.touchpoints.free_text import disclose, holds_free_text, may_read_free_text
 from service.touchpoints.models import Touchpoint, TouchpointInnovation, TouchpointRevision
 from service.touchpoints.schemas import TouchpointDetail, TouchpointPublic, TouchpointRevisionPublic
 from service.vocabulary import DeliverySystem, TouchpointKind
@@ -96,14 +98,13 @@ def _select_touchpoints() -> Select[Any]:
 
 
 def _public(row: Any, *, with_text: bool) -> TouchpointPublic:
-    values = dict(row._mapping)
-    if not with_text:
-        values["text"] = None
-    return TouchpointPublic.model_validate(values)
+    return TouchpointPublic.model_validate(disclose(row._mapping, readable=with_text))
 
 
-def _audit_text_read(session: AsyncSession, principal: Principal, touchpoints: list[Any]) -> None:
-    ids = [t.id for t in touchpoints if t.text is not None]
+def _audit_text_read(
+    session: AsyncSession, principal: Principal, touchpoints: list[TouchpointPublic]
+) -> None:
+    ids = [t.id for t in touchpoints if holds_free_text(t.__dict__)]
     if ids:
         record_access(
             session,
@@ -126,7 +127,7 @@ async def load_touchpoint(
     ).one_or_none()
     if row is None:
         raise NotFound(f"no touchpoint {touchpoint_id}")
-    return _public(row, with_text=allowed(principal, Permission.touchpoint_read_text))
+    return _public(row, with_text=may_read_free_text(principal))
 
 
 async def get_touchpoint(
@@ -139,7 +140,7 @@ async def get_touchpoint(
     ).one_or_none()
     if row is None:
         raise NotFound(f"no touchpoint {touchpoint_id}")
-    with_text = allowed(principal, Permission.touchpoint_read_text)
+    with_text = may_read_free_text(principal)
     revisions = (
         await session.execute(
             select(
@@ -157,11 +158,12 @@ async def get_touchpoint(
     revision_models = []
     for revision in revisions:
         values = dict(revision._mapping)
-        if not with_text:
-            values["content"] = {**values["content"], "text": None}
+        values["content"] = disclose(values["content"], readable=with_text)
         revision_models.append(TouchpointRevisionPublic.model_validate(values))
     public = _public(row, with_text=with_text)
-    if with_text and (public.text is not None or any(r.content.get("text") for r in revision_models)):
+    if with_text and (
+        holds_free_text(public.__dict__) or any(holds_free_text(r.content) for r in revision_models)
+    ):
         record_access(
             session,
             principal=principal,
@@ -245,7 +247,7 @@ async def list_touchpoints(
     if position is not None:
         statement = statement.where(tuple_(T.occurred_at, T.id) > tuple_(*position))
     rows = (await session.execute(statement.order_by(T.occurred_at, T.id).limit(limit + 1))).all()
-    with_text = allowed(principal, Permission.touchpoint_read_text)
+    with_text = may_read_free_text(principal)
     items = [_public(row, with_text=with_text) for row in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:

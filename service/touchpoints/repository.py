@@ -286,3 +286,18 @@ async def write_touchpoints(
         *entry,
     )
     return {r[0] for r in inserted}
+
+
+async def lock_source_key(
+    conn: asyncpg.Connection, organisation_id: uuid.UUID, source_system: str, external_id: str
+) -> None:
+    """Hold the organisation's (source_system, external_id) until the transaction ends.
+
+    A transaction-level advisory lock on a 64-bit hash of the key: writers that take it run one
+    after another for that key, and each sees what the one before committed. `/` cannot occur in
+    either part, so the joined key is unambiguous; two keys sharing a hash only wait for each other.
+    """
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        f"touchpoint-source/{organisation_id}/{source_system}/{external_id}",
+    )

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from service.touchpoints.facts import (
+    FREE_TEXT,
     AttendanceFacts,
     AuditFacts,
     CarePlanReviewFacts,
@@ -79,7 +80,9 @@ class TouchpointFields(BaseModel):
     source_system: SourceSystem | None = None
     external_id: ExternalId | None = None
     text: Annotated[str, Field(max_length=MAX_TEXT_CHARS)] | None = Field(
-        default=None, description="Free text; personal data, shown only to roles that may read it."
+        default=None,
+        description="Free text; personal data, shown only to roles that may read it.",
+        json_schema_extra={FREE_TEXT: True},
     )
 
     @field_validator("occurred_at")
@@ -223,7 +226,10 @@ class TouchpointBatchResults(BaseModel):
 
 class TouchpointRevisionPublic(BaseModel):
     revision: int
-    content: dict[str, Any] = Field(description="The record as it stood: every posted and derived field.")
+    content: dict[str, Any] = Field(
+        description="The record as it stood: every posted and derived field; its free text (`text`, "
+        "free-text facts) null when the caller may not read free text."
+    )
     recorded_at: datetime
     recorded_by_sub: str
     replaced_at: datetime
@@ -246,7 +252,10 @@ class TouchpointPublic(BaseModel):
     source_system: str | None
     external_id: str | None
     text: str | None = Field(description="Null when there is none or the caller may not read free text.")
-    facts: dict[str, Any]
+    facts: dict[str, Any] = Field(
+        description="The facts of its kind; those marked free text (`x-free-text` in the posted "
+        "schema) are null when the caller may not read free text."
+    )
     revision: int
     recorded_by_sub: str = Field(description="The token subject that recorded the current revision.")
 

@@ -8,7 +8,9 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from service.graphql.permissions import AUTHENTICATED, declared_policy
 from service.graphql.schema import schema
 from service.policy import ROLE_PERMISSIONS, Permission
+from service.touchpoints import facts as facts_schemas
 from service.vocabulary import Role
+from tests.graphql.touchpoint_inputs import camel
 
 # Fields that expose free text or staff or person identity: by name on any type, or `Type.field`.
 SENSITIVE_FIELDS = {
@@ -24,6 +26,14 @@ SENSITIVE_FIELDS = {
     "buddy",
     "personRefId",
     "personRef",
+}
+# Facts marked free text in the facts schemas, by their GraphQL names (`DailyNoteFacts.activity`).
+SENSITIVE_FIELDS |= {
+    f"{model.__name__}.{camel(name)}"
+    for model in vars(facts_schemas).values()
+    if isinstance(model, type) and issubclass(model, facts_schemas.Facts)
+    for name, field in model.model_fields.items()
+    if isinstance(field.json_schema_extra, dict) and field.json_schema_extra.get(facts_schemas.FREE_TEXT)
 }
 # Roles that never see free text or staff or person identity (DOMAIN.md, roles).
 CLOSED_ROLES = (Role.commissioner, Role.inspector, Role.platform_admin)
@@ -75,6 +85,7 @@ def test_every_field_exposing_free_text_or_identity_is_closed_to_roles_that_may_
                 open_fields.append(f"{type_.name}.{name} declares {declared}, open to {opened_to}")
 
     assert "StaffMember.displayName" in checked
+    assert {"DailyNoteFacts.activity", "AuditFacts.tool"} <= set(checked), checked
     assert open_fields == []
 
 

@@ -101,7 +101,12 @@ async def test_a_caller_limited_to_services_lists_only_those(
 async def test_reading_text_and_writing_are_logged(
     client: httpx.AsyncClient, world: World, manager: dict[str, str], session: AsyncSession
 ) -> None:
-    items = [payload(world, text="Sang along"), payload(world), payload(world, text="Quiet morning")]
+    # Free text is `text` and free-text facts: a daily note's activity is logged as read too.
+    items = [
+        payload(world),
+        payload(world, "practice_observation"),
+        payload(world, "practice_observation", text="Quiet morning"),
+    ]
     results = (await client.post("/v1/touchpoints/batch", json={"items": items}, headers=manager)).json()[
         "results"
     ]

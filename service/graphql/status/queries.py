@@ -71,7 +71,9 @@ class EvidenceItem:
     in_numerator: bool
     in_denominator: bool
     facts: dict[str, Any] = strawberry.field(
-        graphql_type=JSON, description="The structured facts the indicator reads."
+        graphql_type=JSON,
+        description="The structured facts the indicator reads; free-text facts (an audit's `tool`) "
+        "null when the caller may not read free text.",
     )
     related_touchpoint_id: uuid.UUID | None = strawberry.field(
         description="For an incident, the review that counted for it."

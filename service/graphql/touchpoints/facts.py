@@ -11,6 +11,9 @@ from typing import Any
 
 import strawberry
 
+from service.graphql.permissions import policy
+from service.policy import Permission
+
 # ---- NoMAD --------------------------------------------------------------------------------------
 
 
@@ -75,9 +78,16 @@ class IncidentSeverity(Enum):
 # ---- Facts as read --------------------------------------------------------------------------------
 
 
+# Free-text facts (marked in `service.touchpoints.facts`): closed like a touchpoint's `text`, and
+# null when withheld.
+FREE_TEXT_FACT = "Free text about people; null when the caller may not read free text."
+
+
 @strawberry.type
 class DailyNoteFacts:
-    activity: str
+    activity: str | None = strawberry.field(
+        extensions=[policy(Permission.touchpoint_read_text)], description=FREE_TEXT_FACT
+    )
     engagement_quality: int = strawberry.field(description="1–5: the quality of engagement.")
 
 
@@ -112,7 +122,9 @@ class PracticeObservationFacts:
 
 @strawberry.type
 class AuditFacts:
-    tool: str
+    tool: str | None = strawberry.field(
+        extensions=[policy(Permission.touchpoint_read_text)], description=FREE_TEXT_FACT
+    )
     # Always set for an audit; typed nullable like a quality review's, so a query may ask both kinds
     # for `scorePercent` in one selection (GraphQL refuses to merge `Float!` with `Float`).
     score_percent: float | None = strawberry.field(description="0–100; always set for an audit.")

@@ -48,7 +48,8 @@ class TouchpointRevision:
     content: dict[str, Any] = strawberry.field(
         graphql_type=JSON,
         extensions=[policy(*STAFF_OF_TOUCHPOINT)],
-        description="The record as it stood, every field; `text` is null unless the caller may read it.",
+        description="The record as it stood, every field; its free text (`text`, free-text facts) "
+        "is null unless the caller may read free text.",
     )
     recorded_at: datetime
     recorded_by_sub: str = strawberry.field(extensions=[policy(*STAFF_OF_TOUCHPOINT)])
