@@ -50,47 +50,72 @@ def free_port() -> int:
         return port
 
 
-@asynccontextmanager
-async def running_server(database_url: str) -> AsyncIterator[str]:
-    """`ingrain serve` (uvicorn) on a loopback port against `database_url`; yields its base URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "INGRAIN_DATABASE_URL": database_url,
-        "INGRAIN_DEMO_DATA": "false",
-        "INGRAIN_LOG_LEVEL": "warning",
-        "INGRAIN_DB_POOL_SIZE": "40",  # enough for every concurrent request: no connection churn
-    }
-    command = [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    profile = os.environ.get("INGRAIN_BENCH_PROFILE")
-    if profile:
-        # Collapsed stacks of the server for the whole run (py-spy must be installed).
-        command = ["py-spy", "record", "--format", "raw", "--rate", "200", "-o", profile, "--", *command]
-    process = await asyncio.create_subprocess_exec(*command, env=env, cwd=PROJECT_ROOT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        async with httpx.AsyncClient(base_url=base_url) as client:
+class ServerProcess:
+    """`ingrain serve` (uvicorn) in a subprocess on a loopback port; it may be killed and started again
+    on the same port, as a supervisor would restart it."""
+
+    def __init__(self, database_url: str, *, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            **os.environ,
+            "INGRAIN_DATABASE_URL": database_url,
+            "INGRAIN_DEMO_DATA": "false",
+            "INGRAIN_LOG_LEVEL": "warning",
+            "INGRAIN_DB_POOL_SIZE": "40",  # enough for every concurrent request: no connection churn
+            **(env or {}),
+        }
+        self.profile = os.environ.get("INGRAIN_BENCH_PROFILE")
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self, *, within_seconds: float = 60) -> None:
+        """Start it and wait until /healthz answers."""
+        command = [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.profile:
+            # Collapsed stacks of the server for the whole run (py-spy must be installed).
+            profiler = ["py-spy", "record", "--format", "raw", "--rate", "200", "-o", self.profile, "--"]
+            command = [*profiler, *command]
+        process = await asyncio.create_subprocess_exec(*command, env=self.env, cwd=PROJECT_ROOT)
+        self.process = process
+        deadline = time.monotonic() + within_seconds
+        async with httpx.AsyncClient(base_url=self.base_url) as client:
             while True:
                 if process.returncode is not None:
                     raise RuntimeError(f"the server exited with {process.returncode}")
                 try:
                     if (await client.get("/healthz")).status_code == 200:
-                        break
+                        return
                 except httpx.TransportError:
                     pass
                 if time.monotonic() > deadline:
-                    raise RuntimeError("the server did not become healthy within 60 s")
-                await asyncio.sleep(0.2)
-        yield base_url
+                    raise RuntimeError(f"the server did not become healthy within {within_seconds:.0f} s")
+                await asyncio.sleep(0.1)
+
+    async def kill(self) -> None:
+        """SIGKILL: no shutdown, requests in flight are cut off."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process is None or self.process.returncode is not None:
+            return
+        self.process.send_signal(signal.SIGINT if self.profile else signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout=15)
+        except TimeoutError:
+            await self.kill()
+
+
+@asynccontextmanager
+async def running_server(database_url: str, *, env: dict[str, str] | None = None) -> AsyncIterator[str]:
+    """`ingrain serve` (uvicorn) on a loopback port against `database_url`; yields its base URL."""
+    server = ServerProcess(database_url, env=env)
+    try:
+        await server.start()
+        yield server.base_url
     finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT if profile else signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), timeout=15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await server.stop()
 
 
 @dataclass(frozen=True)
