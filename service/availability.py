@@ -91,3 +91,12 @@ def _raised_in_driver(traceback: TracebackType | None) -> bool:
             return True
         traceback = traceback.tb_next
     return False
+
+
+def describe(error: BaseException) -> str:
+    """The failure in the driver's words, on one line: for the log, without the statement and the
+    parameters (which may hold personal data) that SQLAlchemy's message carries."""
+    if isinstance(error, sa_exc.StatementError) and error.orig is not None:
+        error = error.orig
+    message = str(error).split("\n", 1)[0]
+    return f"{type(error).__name__}: {message}"

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.availability import is_database_unavailable
+from service.availability import describe, is_database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -211,9 +211,7 @@ async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
     middleware inside (a retry of the unit of work, say) has seen the exception first.
     """
     if is_database_unavailable(exc):
-        log.warning(
-            "database unavailable on %s %s: %s: %s", request.method, request.url.path, type(exc).__name__, exc
-        )
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, describe(exc))
         return problem_response(request, Unavailable.database(retry_after_seconds(request)))
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     problem = ProblemError("an unexpected error occurred; it has been logged")

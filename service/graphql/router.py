@@ -8,6 +8,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from service.availability import describe
 from service.errors import Unavailable, retry_after_seconds
 from service.graphql.context import GraphQLContext, get_context, graphql_caller
 from service.graphql.errors import is_unavailable
@@ -27,8 +28,10 @@ class IngrainGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
         Some of its fields may have been served (a mutation committed before the database went);
         the client retries the whole operation, which `idempotencyKey` and external ids make safe.
         """
-        if result.errors and any(is_unavailable(error) for error in result.errors):
-            log.warning("database unavailable during a GraphQL operation")
+        unavailable = [error for error in result.errors or () if is_unavailable(error)]
+        if unavailable:
+            cause = unavailable[0].original_error
+            log.warning("database unavailable during a GraphQL operation: %s", cause and describe(cause))
             raise Unavailable.database(retry_after_seconds(request))
         return await super().process_result(request, result)
 

@@ -23,7 +23,7 @@ from service.touchpoints.ingest import row_values
 from service.touchpoints.shifts import shift_pattern
 from service.touchpoints.validation import content_hash, validate_item
 from service.vocabulary import TouchpointKind
-from tests.status.compare import assert_same, both_paths
+from tests.status.compare import assert_same, both_paths, rollup_rows
 
 NOW = datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
 POSTED_FIELDS = (
@@ -73,21 +73,6 @@ def test_rows_are_what_recording_them_would_store() -> None:
     assert stream.kinds["daily_note"] > 0.75 * 20_000
 
 
-async def _rollup_rows(
-    conn: asyncpg.Connection, organisation_id: uuid.UUID
-) -> dict[str, set[tuple[Any, ...]]]:
-    """Every rollup row with a count in it, without its timestamp."""
-    out = {}
-    for table in ("status_month_rollup", "status_service_month", "status_staff_month", "status_audit_month"):
-        rows = await conn.fetch(f"SELECT * FROM {table} WHERE organisation_id = $1", organisation_id)
-        out[table] = {
-            tuple(tuple(v) if isinstance(v, list) else v for k, v in r.items() if k != "updated_at")
-            for r in rows
-            if any(v for k, v in r.items() if isinstance(v, int) and not isinstance(v, bool))
-        }
-    return out
-
-
 async def _check_counts(database_url: str, loaded: Loaded) -> None:
     conn = await asyncpg.connect(**asyncpg_connect_kwargs(database_url))
     try:
@@ -110,10 +95,10 @@ async def _check_counts(database_url: str, loaded: Loaded) -> None:
         )
         assert (NOW - span["first"]).days >= DAYS - 2 and span["last"] <= NOW
         # The rollups hold what the triggers counted, and a recount from raw rows agrees.
-        counted = await _rollup_rows(conn, org)
+        counted = await rollup_rows(conn, org)
         assert all(counted.values())
         await conn.fetchval("SELECT status_rebuild_rollups($1)", org)
-        assert await _rollup_rows(conn, org) == counted
+        assert await rollup_rows(conn, org) == counted
         await check_rollups(conn, org)
     finally:
         await conn.close()

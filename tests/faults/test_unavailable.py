@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from bench.common import Provider, free_port, seed_provider
 from bench.ingest import daily_note
-from service.availability import is_database_unavailable
+from service.availability import describe, is_database_unavailable
 from service.database import asyncpg_connect_kwargs, create_engine, create_session_factory
 from service.main import create_app
 from service.settings import Settings
@@ -66,6 +66,16 @@ def _group(*errors: Exception) -> ExceptionGroup[Exception]:
 )
 def test_what_counts_as_the_database_being_unavailable(error: BaseException, unavailable: bool) -> None:
     assert is_database_unavailable(error) is unavailable
+
+
+def test_the_log_names_the_failure_without_the_statement_or_its_parameters() -> None:
+    error = sa_exc.DBAPIError(
+        "SELECT * FROM person_ref WHERE external_ref = $1",
+        ("P-Jane-Doe",),
+        asyncpg.AdminShutdownError("terminating connection due to administrator command"),
+        connection_invalidated=True,
+    )
+    assert describe(error) == "AdminShutdownError: terminating connection due to administrator command"
 
 
 async def test_a_refused_connection_from_the_driver_counts() -> None:
