@@ -24,7 +24,7 @@ from service.settings import Settings
 from tests.private_postgres import PrivatePostgres
 from tests.tokens import TokenFactory
 
-# What a client may wait for a 503 while the database is down (the brief: about a second).
+# How long a client may wait for its 503 while the database is down: about a second, with slack.
 ANSWER_WITHIN_SECONDS = 1.5
 
 
