@@ -9,7 +9,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -50,19 +50,88 @@ def free_port() -> int:
         return port
 
 
+class ServerProcess:
+    """A server in a subprocess on a loopback port, ready once `probe` answers below 500; it may be
+    killed and started again on the same port, as a supervisor would restart it."""
+
+    def __init__(self, arguments: list[str], *, env: dict[str, str], probe: str = "/healthz") -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        # `{port}` in an argument or a value of `env` is this server's port.
+        self.arguments = [a.format(port=self.port) for a in arguments]
+        self.env = {**os.environ, **{k: v.format(port=self.port) for k, v in env.items()}}
+        self.probe = probe
+        self.profile = os.environ.get("INGRAIN_BENCH_PROFILE")
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self, *, within_seconds: float = 60) -> None:
+        """Start it and wait until its probe answers."""
+        command = [sys.executable, *self.arguments]
+        if self.profile:
+            # Collapsed stacks of the server for the whole run (py-spy must be installed).
+            profiler = ["py-spy", "record", "--format", "raw", "--rate", "200", "-o", self.profile, "--"]
+            command = [*profiler, *command]
+        process = await asyncio.create_subprocess_exec(*command, env=self.env, cwd=PROJECT_ROOT)
+        self.process = process
+        deadline = time.monotonic() + within_seconds
+        async with httpx.AsyncClient(base_url=self.base_url) as client:
+            while True:
+                if process.returncode is not None:
+                    raise RuntimeError(f"the server exited with {process.returncode}")
+                try:
+                    if (await client.get(self.probe)).status_code < 500:
+                        return
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the server did not become ready within {within_seconds:.0f} s")
+                await asyncio.sleep(0.1)
+
+    async def kill(self) -> None:
+        """SIGKILL: no shutdown, requests in flight are cut off."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process is None or self.process.returncode is not None:
+            return
+        self.process.send_signal(signal.SIGINT if self.profile else signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.process.wait(), timeout=15)
+        except TimeoutError:
+            await self.kill()
+
+
+def ingrain_server(database_url: str, *, env: dict[str, str] | None = None) -> ServerProcess:
+    """`ingrain serve` (uvicorn) against `database_url`."""
+    return ServerProcess(
+        ["-m", "service", "serve", "--host", "127.0.0.1", "--port", "{port}"],
+        env={
+            "INGRAIN_DATABASE_URL": database_url,
+            "INGRAIN_DEMO_DATA": "false",
+            "INGRAIN_LOG_LEVEL": "warning",
+            "INGRAIN_DB_POOL_SIZE": "40",  # enough for every concurrent request: no connection churn
+            **(env or {}),
+        },
+    )
+
+
 @asynccontextmanager
-async def running_server(database_url: str) -> AsyncIterator[str]:
-    """`ingrain serve` (uvicorn) on a loopback port against `database_url`; yields its base URL."""
-    env = {
-        "INGRAIN_DATABASE_URL": database_url,
-        "INGRAIN_DEMO_DATA": "false",
-        "INGRAIN_LOG_LEVEL": "warning",
-        "INGRAIN_DB_POOL_SIZE": "40",  # enough for every concurrent request: no connection churn
-    }
-    port = free_port()
-    command = [sys.executable, "-m", "service", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    async with running_process(command, env, f"http://127.0.0.1:{port}", "/healthz") as base_url:
-        yield base_url
+async def serving(server: ServerProcess) -> AsyncIterator[str]:
+    """The server started, for the block; yields its base URL."""
+    try:
+        await server.start()
+        yield server.base_url
+    finally:
+        await server.stop()
+
+
+def running_server(
+    database_url: str, *, env: dict[str, str] | None = None
+) -> AbstractAsyncContextManager[str]:
+    """`ingrain serve` on a loopback port against `database_url`, for the block; yields its base URL."""
+    return serving(ingrain_server(database_url, env=env))
 
 
 @asynccontextmanager
@@ -71,46 +140,13 @@ async def running_bare_app(database_url: str) -> AsyncIterator[str]:
     from bench.bare_ingest import create_table
 
     await create_table(database_url)
-    port = free_port()
-    env = {"BARE_DATABASE_URL": database_url, "BARE_PORT": str(port)}
-    command = [sys.executable, "-m", "bench.bare_ingest"]
-    async with running_process(command, env, f"http://127.0.0.1:{port}", "/notes") as base_url:
+    bare = ServerProcess(
+        ["-m", "bench.bare_ingest"],
+        env={"BARE_DATABASE_URL": database_url, "BARE_PORT": "{port}"},
+        probe="/notes",
+    )
+    async with serving(bare) as base_url:
         yield base_url
-
-
-@asynccontextmanager
-async def running_process(
-    command: list[str], env: dict[str, str], base_url: str, probe: str
-) -> AsyncIterator[str]:
-    """A server process, ready once `probe` answers at all; stopped (SIGTERM, then SIGKILL) after."""
-    profile = os.environ.get("INGRAIN_BENCH_PROFILE")
-    if profile:
-        # Collapsed stacks of the server for the whole run (py-spy must be installed).
-        command = ["py-spy", "record", "--format", "raw", "--rate", "200", "-o", profile, "--", *command]
-    process = await asyncio.create_subprocess_exec(*command, env={**os.environ, **env}, cwd=PROJECT_ROOT)
-    try:
-        deadline = time.monotonic() + 60
-        async with httpx.AsyncClient(base_url=base_url) as client:
-            while True:
-                if process.returncode is not None:
-                    raise RuntimeError(f"the server exited with {process.returncode}")
-                try:
-                    if (await client.get(probe)).status_code < 500:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("the server did not become ready within 60 s")
-                await asyncio.sleep(0.2)
-        yield base_url
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT if profile else signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), timeout=15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 
@@ -57,14 +59,41 @@ def asyncpg_connect_kwargs(url: str) -> dict[str, str | int | None]:
     }
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    connect_timeout: float | None = None,
+    pool_timeout: float = 30.0,
+) -> AsyncEngine:
+    """An engine whose pool never hands out a connection the server has already closed.
+
+    `connect_timeout` bounds opening a connection (asyncpg's default is 60 s) and `pool_timeout`
+    waiting for a free one, so a request meets an unavailable database within about a second.
+    """
+    connect_args: dict[str, Any] = {"server_settings": {"application_name": "ingrain", "timezone": "UTC"}}
+    if connect_timeout is not None:
+        connect_args["timeout"] = connect_timeout
+    engine = create_async_engine(
         to_asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
+        pool_timeout=pool_timeout,
         pool_pre_ping=False,
-        connect_args={"server_settings": {"application_name": "ingrain", "timezone": "UTC"}},
+        connect_args=connect_args,
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def _refuse_closed_connection(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Replace a pooled connection whose server side has gone (restart, pg_terminate_backend).
+
+    asyncpg notices the socket closing as soon as the event loop reads it, so this costs no round
+    trip (unlike `pool_pre_ping`). The pool invalidates the connection and opens a fresh one.
+    """
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the pooled connection was closed by the server")
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

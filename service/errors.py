@@ -10,6 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.availability import describe, is_database_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +111,21 @@ class Unavailable(ProblemError):
     type_slug = "unavailable"
     title = "Service unavailable"
 
+    @classmethod
+    def database(
+        cls,
+        retry_after_seconds: int,
+        detail: str = "the database is unavailable; retry the request later",
+        **extensions: Any,
+    ) -> "Unavailable":
+        """The database cannot serve the request now; the same request may be sent again later."""
+        return cls(detail, headers={"Retry-After": str(retry_after_seconds)}, **extensions)
+
+
+def retry_after_seconds(request: Request) -> int:
+    seconds: int = request.app.state.settings.unavailable_retry_after_seconds
+    return seconds
+
 
 def field_path(loc: Sequence[str | int]) -> str:
     """`("body", "items", 3, "facts", "score")` → `items[3].facts.score`."""
@@ -187,6 +205,14 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Whatever no other handler took: the database being unavailable (503), or a fault of ours (500).
+
+    Registered for `Exception`, so Starlette calls it from its outermost middleware: every
+    middleware inside (a retry of the unit of work, say) has seen the exception first.
+    """
+    if is_database_unavailable(exc):
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, describe(exc))
+        return problem_response(request, Unavailable.database(retry_after_seconds(request)))
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     problem = ProblemError("an unexpected error occurred; it has been logged")
     problem.status = 500
@@ -195,11 +221,44 @@ async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, problem)
 
 
+class KeepAnsweredErrors:
+    """Around Starlette's error middleware: an exception it has answered goes no further.
+
+    That middleware sends the handler's 500/503 and then re-raises the exception for the server
+    to log; uvicorn logs it again and closes the client's keep-alive connection. The handler has
+    logged it already, so once the answer is complete the exception stops here and the connection
+    serves the client's next request. An answer cut off half way still closes the connection.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        answered = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal answered
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                answered = True
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if not answered:
+                raise
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _problem_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(Exception, _unexpected_handler)
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: KeepAnsweredErrors(build_stack())  # type: ignore[method-assign]
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -12,7 +12,7 @@ from service.audit.middleware import RequestOriginMiddleware
 from service.auth.verifier import TokenVerifier
 from service.conflicts import TransactionRetryMiddleware
 from service.database import create_engine, create_session_factory, resolve_database_url
-from service.errors import install_problem_handlers
+from service.errors import PROBLEM_JSON, install_problem_handlers
 from service.graphql.router import graphql_router
 from service.health.router import router as health_router
 from service.routers import include_routers
@@ -39,7 +39,12 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
             from service.migrate import upgrade_async
 
             await upgrade_async(url)
-        engine = create_engine(url, pool_size=settings.db_pool_size)
+        engine = create_engine(
+            url,
+            pool_size=settings.db_pool_size,
+            connect_timeout=settings.db_connect_timeout_seconds,
+            pool_timeout=settings.db_pool_timeout_seconds,
+        )
         app.state.database_url = url
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
@@ -101,5 +106,26 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             },
         },
     }
+    _document_unavailability(schema)
     app.openapi_schema = schema
     return schema
+
+
+# Operations answered without the database (liveness, the public signing key).
+_WITHOUT_DATABASE = frozenset({"healthz", "get_jwks"})
+
+
+def _document_unavailability(schema: dict[str, Any]) -> None:
+    """Every operation that uses the database may answer 503 while it is unavailable."""
+    schema["components"].setdefault("responses", {})["Unavailable"] = {
+        "description": "The database is unavailable (down, starting up, out of connections): "
+        "send the same request again after `Retry-After` seconds.",
+        "headers": {
+            "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
+        },
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            if operation.get("operationId") not in _WITHOUT_DATABASE:
+                operation.setdefault("responses", {})["503"] = {"$ref": "#/components/responses/Unavailable"}

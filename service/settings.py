@@ -67,6 +67,19 @@ class Settings(BaseSettings):
     )
     graphql_introspection: bool = Field(default=True, description="Allow GraphQL introspection.")
     db_pool_size: int = Field(default=10, description="Connections kept in the pool.")
+    db_connect_timeout_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How long opening a database connection may take before the request answers 503.",
+    )
+    db_pool_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long a request waits for a free pooled connection before it answers 503.",
+    )
+    unavailable_retry_after_seconds: int = Field(
+        default=1, ge=1, description="`Retry-After` of the 503 answered while the database is unavailable."
+    )
     log_level: str = Field(default="info", description="uvicorn log level.")
 
     @model_validator(mode="after")

@@ -19,7 +19,9 @@ async def test_readyz_is_503_when_migrations_are_behind(client: httpx.AsyncClien
         await conn.execute(text("UPDATE alembic_version SET version_num = 'behind'"))
     response = await client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["status"] == "migrating"
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["retry-after"]
+    assert response.json()["readiness"] == "migrating"
 
 
 async def test_unknown_route_is_problem_json(client: httpx.AsyncClient) -> None:

@@ -2,8 +2,10 @@
 
 A `ProblemError` raised under a field (forbidden, not found, invalid filter) becomes a GraphQL error
 whose `extensions` carry the same `code`, `status`, problem `type` and per-field `errors` as the
-REST problem+json body. Anything else is masked: the client sees "Unexpected error." and the
-original is logged by Strawberry before masking.
+REST problem+json body. The database being unavailable is not a fault of ours: its error becomes
+REST's 503 problem (`code` `UNAVAILABLE`), and the HTTP endpoint answers the whole operation with
+that problem (see `service.graphql.router`). Anything else is masked: the client sees "Unexpected
+error." and the original is logged by Strawberry before masking.
 """
 
 from collections.abc import Iterator
@@ -12,7 +14,8 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, SchemaExtension
 
-from service.errors import ProblemError
+from service.availability import is_database_unavailable
+from service.errors import ProblemError, Unavailable
 
 MASKED_MESSAGE = "an unexpected error occurred; it has been logged"
 
@@ -30,9 +33,19 @@ def problem_extensions(problem: ProblemError) -> dict[str, Any]:
 
 
 def is_unexpected(error: GraphQLError) -> bool:
-    """Parse and validation errors carry no original error; domain problems are expected."""
+    """Parse and validation errors carry no original error; domain problems are expected, and so
+    is the database being unavailable."""
     original = error.original_error
-    return original is not None and not isinstance(original, ProblemError | GraphQLError)
+    if original is None or isinstance(original, ProblemError | GraphQLError):
+        return False
+    return not is_database_unavailable(original)
+
+
+def is_unavailable(error: GraphQLError) -> bool:
+    original = error.original_error
+    if isinstance(original, ProblemError):
+        return isinstance(original, Unavailable)
+    return original is not None and is_database_unavailable(original)
 
 
 class ProblemDetails(SchemaExtension):
@@ -46,6 +59,11 @@ class ProblemDetails(SchemaExtension):
             return
         for error in errors:
             original = error.original_error
+            if original is not None and not isinstance(original, ProblemError) and is_unavailable(error):
+                # The driver's message names hosts and sockets: the client gets REST's problem instead.
+                settings = self.execution_context.context.settings
+                original = Unavailable.database(settings.unavailable_retry_after_seconds)
+                error.message = original.detail
             if isinstance(original, ProblemError):
                 error.extensions = {**(error.extensions or {}), **problem_extensions(original)}
 

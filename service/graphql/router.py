@@ -1,19 +1,43 @@
 """/graphql on the REST app: the same verifier, policy table and service functions."""
 
-from fastapi import Depends
+import logging
+
+from fastapi import Depends, Request
 from fastapi.routing import APIWebSocketRoute
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
+from service.availability import describe
+from service.errors import Unavailable, retry_after_seconds
 from service.graphql.context import GraphQLContext, get_context, graphql_caller
+from service.graphql.errors import is_unavailable
 from service.graphql.schema import schema
 from service.settings import Settings
 from service.touchpoints.limits import BodyLimitedRoute
 
 GRAPHQL_PATH = "/graphql"
+log = logging.getLogger(__name__)
+
+
+class IngrainGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """An operation the database could not serve is answered as REST answers it: 503 problem+json
+        with `Retry-After`, like the 401 and 413 this endpoint answers before running anything.
+
+        Some of its fields may have been served (a mutation committed before the database went);
+        the client retries the whole operation, which `idempotencyKey` and external ids make safe.
+        """
+        unavailable = [error for error in result.errors or () if is_unavailable(error)]
+        if unavailable:
+            cause = unavailable[0].original_error
+            log.warning("database unavailable during a GraphQL operation: %s", cause and describe(cause))
+            raise Unavailable.database(retry_after_seconds(request))
+        return await super().process_result(request, result)
 
 
 def graphql_router(settings: Settings) -> GraphQLRouter[GraphQLContext, None]:
-    router: GraphQLRouter[GraphQLContext, None] = GraphQLRouter(
+    router = IngrainGraphQLRouter(
         schema,
         path=GRAPHQL_PATH,
         context_getter=get_context,

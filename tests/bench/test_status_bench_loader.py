@@ -23,8 +23,7 @@ from service.touchpoints.ingest import row_values
 from service.touchpoints.shifts import shift_pattern
 from service.touchpoints.validation import content_hash, validate_item
 from service.vocabulary import TouchpointKind
-from tests.rollups import rollup_rows
-from tests.status.compare import assert_same, both_paths
+from tests.status.compare import assert_same, both_paths, rollup_rows
 
 NOW = datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
 POSTED_FIELDS = (

@@ -5,6 +5,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.status.counts import StatusInputs
@@ -64,3 +65,32 @@ def assert_same(fast: list[StatusSubject], slow: list[StatusSubject]) -> None:
         scopes = [list(a.services)] + [[s] for s in a.services]
         for scope in scopes:
             assert a.evaluate(scope) == b.evaluate(scope)
+
+
+async def rollup_rows(
+    conn: asyncpg.Connection, organisation_id: uuid.UUID
+) -> dict[str, set[tuple[Any, ...]]]:
+    """Every rollup row with a count in it, without its timestamp."""
+    out = {}
+    for table in ("status_month_rollup", "status_service_month", "status_staff_month", "status_audit_month"):
+        rows = await conn.fetch(f"SELECT * FROM {table} WHERE organisation_id = $1", organisation_id)
+        out[table] = {
+            tuple(tuple(v) if isinstance(v, list) else v for k, v in r.items() if k != "updated_at")
+            for r in rows
+            if any(v for k, v in r.items() if isinstance(v, int) and not isinstance(v, bool))
+        }
+    return out
+
+
+async def rollups_equal_a_rebuild(conn: asyncpg.Connection, organisation_id: uuid.UUID) -> bool:
+    """Whether the rollups the triggers kept equal what `status_rebuild_rollups` recounts from raw
+    rows (the recount is rolled back)."""
+    kept = await rollup_rows(conn, organisation_id)
+    transaction = conn.transaction()
+    await transaction.start()
+    try:
+        await conn.fetchval("SELECT status_rebuild_rollups($1)", organisation_id)
+        rebuilt = await rollup_rows(conn, organisation_id)
+    finally:
+        await transaction.rollback()
+    return kept == rebuilt
