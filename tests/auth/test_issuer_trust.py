@@ -26,7 +26,8 @@ ACME_IDP, BETA_IDP, PLATFORM_IDP = (
     "https://staff.ingrain.test/",
 )
 PERSON_ROLES = ["care_worker", "registered_manager", "provider_admin"]
-PROVIDER_ADMIN_ROUTE = "/v1/access-log"
+# Routes for a provider admin, a care worker and a platform admin.
+ADMIN, CARE, PLATFORM = "/v1/access-log", "/v1/touchpoints", "/v1/organisations"
 
 
 @pytest.fixture
@@ -72,15 +73,16 @@ async def client(settings: Settings, database_url: str) -> AsyncIterator[httpx.A
         yield client
 
 
-def token(
-    key: IdentityProviderKey, issuer: str, *, roles: list[str], org: uuid.UUID | None, **claims: Any
-) -> str:
-    settings = Settings(environment="test")
-    return key.sign(claims_for(settings, roles=roles, org=org, issuer=issuer, sub="idp|alice", **claims))
+def token(key: IdentityProviderKey, issuer: str, *, roles: list[str], org: uuid.UUID | None) -> str:
+    claims = claims_for(Settings(environment="test"), roles=roles, org=org, issuer=issuer, sub="idp|alice")
+    return key.sign(claims)
 
 
-async def status_of(client: httpx.AsyncClient, path: str, bearer: str) -> int:
-    response = await client.get(path, headers={"Authorization": f"Bearer {bearer}"})
+async def answer(
+    client: httpx.AsyncClient, path: str, key: IdentityProviderKey, issuer: str, **claims: Any
+) -> int:
+    """The status of GET `path` with a token of `issuer` signed by `key` (a 401 is problem+json)."""
+    response = await client.get(path, headers={"Authorization": f"Bearer {token(key, issuer, **claims)}"})
     if response.status_code == 401:
         assert response.headers["content-type"].startswith("application/problem+json")
     return response.status_code
@@ -89,94 +91,54 @@ async def status_of(client: httpx.AsyncClient, path: str, bearer: str) -> int:
 async def test_an_identity_provider_speaks_for_its_own_provider(
     client: httpx.AsyncClient, acme_key: IdentityProviderKey
 ) -> None:
-    bearer = token(acme_key, ACME_IDP, roles=["provider_admin"], org=ACME)
-    assert await status_of(client, PROVIDER_ADMIN_ROUTE, bearer) == 200
+    assert await answer(client, ADMIN, acme_key, ACME_IDP, roles=["provider_admin"], org=ACME) == 200
 
 
 async def test_claiming_another_provider_is_401(
     client: httpx.AsyncClient, acme_key: IdentityProviderKey, beta_key: IdentityProviderKey
 ) -> None:
-    assert (
-        await status_of(
-            client, PROVIDER_ADMIN_ROUTE, token(acme_key, ACME_IDP, roles=["provider_admin"], org=BETA)
-        )
-        == 401
-    )
-    assert (
-        await status_of(client, "/v1/touchpoints", token(beta_key, BETA_IDP, roles=["care_worker"], org=ACME))
-        == 401
-    )
+    assert await answer(client, ADMIN, acme_key, ACME_IDP, roles=["provider_admin"], org=BETA) == 401
+    assert await answer(client, CARE, beta_key, BETA_IDP, roles=["care_worker"], org=ACME) == 401
     unbound = uuid.uuid4()
-    assert (
-        await status_of(
-            client, PROVIDER_ADMIN_ROUTE, token(acme_key, ACME_IDP, roles=["provider_admin"], org=unbound)
-        )
-        == 401
-    )
+    assert await answer(client, ADMIN, acme_key, ACME_IDP, roles=["provider_admin"], org=unbound) == 401
 
 
 @pytest.mark.parametrize("org", [None, ACME], ids=["without org", "with its own org"])
 async def test_claiming_platform_admin_is_401_unless_granted(
     org: uuid.UUID | None, client: httpx.AsyncClient, acme_key: IdentityProviderKey
 ) -> None:
-    bearer = token(acme_key, ACME_IDP, roles=["platform_admin"], org=org)
-    assert await status_of(client, "/v1/organisations", bearer) == 401
-    both = token(acme_key, ACME_IDP, roles=["provider_admin", "platform_admin"], org=ACME)
-    assert await status_of(client, "/v1/organisations", both) == 401
+    assert await answer(client, PLATFORM, acme_key, ACME_IDP, roles=["platform_admin"], org=org) == 401
+    both = ["provider_admin", "platform_admin"]
+    assert await answer(client, PLATFORM, acme_key, ACME_IDP, roles=both, org=ACME) == 401
 
 
 async def test_platform_admin_from_an_issuer_granted_it_explicitly(
     client: httpx.AsyncClient, platform_key: IdentityProviderKey
 ) -> None:
-    assert (
-        await status_of(
-            client, "/v1/organisations", token(platform_key, PLATFORM_IDP, roles=["platform_admin"], org=None)
-        )
-        == 200
-    )
+    platform_admin = ["platform_admin"]
+    assert await answer(client, PLATFORM, platform_key, PLATFORM_IDP, roles=platform_admin, org=None) == 200
     # Granted platform_admin only, it speaks for no organisation and grants no other role.
-    assert (
-        await status_of(
-            client,
-            PROVIDER_ADMIN_ROUTE,
-            token(platform_key, PLATFORM_IDP, roles=["provider_admin"], org=ACME),
-        )
-        == 401
-    )
+    provider_admin = ["provider_admin"]
+    assert await answer(client, ADMIN, platform_key, PLATFORM_IDP, roles=provider_admin, org=ACME) == 401
 
 
 async def test_a_role_outside_the_issuers_grant_is_401(
     client: httpx.AsyncClient, acme_key: IdentityProviderKey, beta_key: IdentityProviderKey
 ) -> None:
     # Beta's identity provider is trusted for care workers only.
-    assert (
-        await status_of(client, "/v1/touchpoints", token(beta_key, BETA_IDP, roles=["care_worker"], org=BETA))
-        == 200
-    )
-    assert (
-        await status_of(
-            client, PROVIDER_ADMIN_ROUTE, token(beta_key, BETA_IDP, roles=["provider_admin"], org=BETA)
-        )
-        == 401
-    )
-    mixed = token(beta_key, BETA_IDP, roles=["care_worker", "registered_manager"], org=BETA)
-    assert await status_of(client, "/v1/touchpoints", mixed) == 401
-    assert (
-        await status_of(
-            client, PROVIDER_ADMIN_ROUTE, token(acme_key, ACME_IDP, roles=["integration"], org=ACME)
-        )
-        == 401
-    )
+    assert await answer(client, CARE, beta_key, BETA_IDP, roles=["care_worker"], org=BETA) == 200
+    assert await answer(client, ADMIN, beta_key, BETA_IDP, roles=["provider_admin"], org=BETA) == 401
+    mixed = ["care_worker", "registered_manager"]
+    assert await answer(client, CARE, beta_key, BETA_IDP, roles=mixed, org=BETA) == 401
+    assert await answer(client, CARE, acme_key, ACME_IDP, roles=["integration"], org=ACME) == 401
 
 
 async def test_a_provider_key_cannot_sign_for_another_issuer(
     client: httpx.AsyncClient, acme_key: IdentityProviderKey
 ) -> None:
     """Acme's key under Beta's or the platform's issuer name: the issuer picks the keys, so it fails."""
-    as_beta = token(acme_key, BETA_IDP, roles=["care_worker"], org=BETA)
-    assert await status_of(client, "/v1/touchpoints", as_beta) == 401
-    as_platform = token(acme_key, PLATFORM_IDP, roles=["platform_admin"], org=None)
-    assert await status_of(client, "/v1/organisations", as_platform) == 401
+    assert await answer(client, CARE, acme_key, BETA_IDP, roles=["care_worker"], org=BETA) == 401
+    assert await answer(client, PLATFORM, acme_key, PLATFORM_IDP, roles=["platform_admin"], org=None) == 401
 
 
 def _trust(**entries: Any) -> dict[str, Any]:

@@ -58,9 +58,9 @@ async def test_tokens_longer_lived_than_the_maximum_are_401(
 @pytest.mark.parametrize(
     ("iat", "exp"),
     [
-        (-(10**12), NOW + 60),
-        (True, NOW + 60),
-        ("0", NOW + 60),
+        (-(10**12), NOW + 3600),
+        (True, NOW + 3600),
+        ("0", NOW + 3600),
         (NOW + 0.5, 10**400),
         (NOW - 0.5, NOW + DAY),
     ],
@@ -78,6 +78,7 @@ async def test_odd_issue_times_cannot_stretch_a_token(
     claims = claims_for(settings, roles=["provider_admin"], org=ORG, iat=iat, exp=exp)
     response = await _call(client, jwt.encode(claims, settings.jwt_secret, algorithm="HS256"))
     assert response.status_code == 401, response.text
+    assert "longer" in response.json()["detail"] or "`iat`" in response.json()["detail"]
 
 
 async def test_a_token_of_exactly_the_maximum_lifetime_is_accepted(
