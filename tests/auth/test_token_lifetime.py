@@ -12,7 +12,7 @@ import pytest
 from service.auth.tokens import issue_hs256_token
 from service.cli import main as ingrain
 from service.errors import Unauthenticated
-from service.settings import Settings
+from service.settings import Settings, get_settings
 from tests.auth.support import (
     IdentityProviderKey,
     JwksServer,
@@ -145,9 +145,19 @@ def test_ingrains_own_tokens_stay_within_the_maximum() -> None:
         Settings(environment="test", token_max_lifetime_seconds=600, service_token_ttl_seconds=900)
 
 
-def test_ingrain_token_refuses_hours_beyond_the_maximum(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit, match="at most 24"):
-        ingrain(["token", "--role", "platform_admin", "--hours", "25"])
-    ingrain(["token", "--role", "platform_admin", "--hours", "24"])
-    claims = jwt.decode(capsys.readouterr().out.strip(), options={"verify_signature": False})
-    assert claims["exp"] - claims["iat"] == DAY
+@pytest.fixture
+def two_hour_maximum(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("INGRAIN_TOKEN_MAX_LIFETIME_SECONDS", "7200")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("two_hour_maximum")
+def test_ingrain_token_stays_within_the_maximum(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit, match="at most 2"):
+        ingrain(["token", "--role", "platform_admin", "--hours", "2.5"])
+    for argv, lifetime in ((["--hours", "2"], 7200), ([], 7200), (["--hours", "0.5"], 1800)):
+        ingrain(["token", "--role", "platform_admin", *argv])
+        claims = jwt.decode(capsys.readouterr().out.strip(), options={"verify_signature": False})
+        assert claims["exp"] - claims["iat"] == lifetime
