@@ -53,13 +53,17 @@ def _token(args: argparse.Namespace) -> None:
     if role is not Role.platform_admin and not args.org:
         sys.exit("--org is required for every role but platform_admin")
     services = [s for s in args.services.split(",") if s] if args.services else None
+    settings = get_settings()
+    longest_hours = settings.token_max_lifetime_seconds / 3600
+    if args.hours is not None and not 0 < args.hours <= longest_hours:
+        sys.exit(f"--hours must be above 0 and at most {longest_hours:g} (the maximum token lifetime)")
     token = issue_hs256_token(
-        get_settings(),
+        settings,
         sub=args.sub or f"cli-{role.value}",
         roles=[role],
         organisation_id=args.org,
         service_ids=services,
-        ttl=timedelta(hours=args.hours),
+        ttl=timedelta(hours=args.hours) if args.hours is not None else None,
     )
     print(token)
 
@@ -94,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--org", default=None, help="organisation id (not needed for platform_admin)")
     p.add_argument("--sub", default=None)
     p.add_argument("--services", default=None, help="comma-separated service ids the token is limited to")
-    p.add_argument("--hours", type=float, default=12.0)
+    p.add_argument("--hours", type=float, default=None, help="default 12, or the maximum if shorter")
     p.set_defaults(func=_token)
 
     p = sub.add_parser("openapi", help="export openapi.json and schema.graphql")

@@ -1,16 +1,30 @@
 """One typed settings object, read from `INGRAIN_*` environment variables."""
 
+import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.vocabulary import Role
 
 # The development secret is public by construction; it is refused outside development.
 DEVELOPMENT_JWT_SECRET = "ingrain-development-secret-change-me-0123456789abcdef"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class IssuerTrust(BaseModel):
+    """What one external issuer may assert: a `sub` is unique only within its issuer (OpenID Connect
+    Core §2), so an identity provider speaks for the organisations bound to it, with the roles
+    granted to it, and for nobody else."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    organisations: frozenset[uuid.UUID] = Field(description="Organisation ids its tokens may name in `org`.")
+    roles: frozenset[Role] = Field(min_length=1, description="Roles its tokens may claim.")
 
 
 class Settings(BaseSettings):
@@ -46,6 +60,14 @@ class Settings(BaseSettings):
         default_factory=list,
         description="JSON list of issuers accepted for JWKS-signed tokens, one per JWKS URL.",
     )
+    jwks_trust: dict[str, IssuerTrust] = Field(
+        default_factory=dict,
+        description="JSON object binding each of INGRAIN_JWKS_ISSUERS to the `organisations` (ids) it may "
+        "speak for and the `roles` it may grant (`platform_admin` only when listed).",
+    )
+    token_max_lifetime_seconds: int = Field(
+        default=86400, ge=60, description="Longest token lifetime accepted (`exp` − `iat`), any issuer."
+    )
     jwt_leeway_seconds: int = Field(
         default=30, ge=0, le=120, description="Clock skew allowed on exp/nbf/iat (at most 120 s)."
     )
@@ -54,7 +76,10 @@ class Settings(BaseSettings):
         description="PEM private key (EC P-256) for service-issued tokens. Unset: generated in the data dir.",
     )
     service_token_ttl_seconds: int = Field(
-        default=900, ge=60, le=3600, description="Lifetime of tokens from POST /v1/auth/token."
+        default=900,
+        ge=60,
+        le=3600,
+        description="Lifetime of tokens from POST /v1/auth/token (at most the maximum token lifetime).",
     )
     client_auth_failures_per_client: int = Field(
         default=10, ge=1, description="Failed POST /v1/auth/token attempts allowed per client id per window."
@@ -88,6 +113,16 @@ class Settings(BaseSettings):
             raise ValueError("INGRAIN_JWT_SECRET must be set to a secret of your own in production")
         if len(self.jwt_secret.encode()) < 32:
             raise ValueError("INGRAIN_JWT_SECRET must be at least 32 bytes long")
+        if "service_token_ttl_seconds" not in self.model_fields_set:
+            # The default follows a shorter maximum; a lifetime set on purpose is checked below.
+            self.service_token_ttl_seconds = min(
+                self.service_token_ttl_seconds, self.token_max_lifetime_seconds
+            )
+        if self.service_token_ttl_seconds > self.token_max_lifetime_seconds:
+            raise ValueError(
+                "INGRAIN_SERVICE_TOKEN_TTL_SECONDS must not exceed INGRAIN_TOKEN_MAX_LIFETIME_SECONDS, "
+                "or Ingrain would refuse the tokens it issues"
+            )
         self._check_identity_providers()
         return self
 
@@ -102,6 +137,24 @@ class Settings(BaseSettings):
             local = parts.hostname in ("127.0.0.1", "localhost", "::1")
             if parts.scheme != "https" and not (parts.scheme == "http" and local):
                 raise ValueError(f"JWKS URL {url!r} must use https (plain http only on localhost)")
+        self._check_issuer_trust()
+
+    def _check_issuer_trust(self) -> None:
+        """Every external issuer is bound explicitly; a binding without its issuer is a typo, not a no-op."""
+        for issuer in self.jwks_issuers:
+            if issuer not in self.jwks_trust:
+                raise ValueError(
+                    f"INGRAIN_JWKS_TRUST has no entry for issuer {issuer!r}: name the `organisations` "
+                    "it may speak for and the `roles` it may grant"
+                )
+        for issuer, trust in self.jwks_trust.items():
+            if issuer not in self.jwks_issuers:
+                raise ValueError(f"INGRAIN_JWKS_TRUST names {issuer!r}, which is not in INGRAIN_JWKS_ISSUERS")
+            # Every role but platform_admin needs an `org`, so without organisations it is useless.
+            if not trust.organisations and trust.roles != {Role.platform_admin}:
+                raise ValueError(
+                    f"INGRAIN_JWKS_TRUST[{issuer!r}] grants organisation roles but no `organisations`"
+                )
 
     @property
     def embedded(self) -> bool:

@@ -3,8 +3,9 @@
 - A token Ingrain signed for an integration client is honoured only while that client exists in
   the token's organisation, is not revoked, and its secret has not been rotated since the token
   was issued: revoking or rotating takes effect at once, not when the token expires.
-- A token whose (`org`, `sub`) has a user account gets the account's roles and services instead
-  of its claims; a disabled account is refused. Other tokens keep what their claims state.
+- A token whose (`org`, `iss`, `sub`) has a user account gets the account's roles and services
+  instead of its claims; a disabled account is refused. Other tokens keep what their claims state.
+  The issuer is part of the key: a `sub` is unique only within its issuer.
 """
 
 from dataclasses import replace
@@ -36,7 +37,9 @@ async def resolve_principal(session: AsyncSession, principal: Principal) -> Prin
         return principal
     if principal.organisation_id is None:
         return principal
-    account = await users.find_account(session, organisation_id=principal.organisation_id, sub=principal.sub)
+    account = await users.find_account(
+        session, organisation_id=principal.organisation_id, issuer=principal.issuer, sub=principal.sub
+    )
     if account is None:
         return principal
     if account.disabled_at is not None:

@@ -1,9 +1,12 @@
 """Issuing and verifying bearer JWTs.
 
 Signers are kept apart by algorithm: the shared secret only ever verifies HS256, asymmetric keys
-only RS256/ES256, so a public key can never be replayed as an HMAC secret.
+only RS256/ES256, so a public key can never be replayed as an HMAC secret. Every token, whoever
+signed it, lives at most INGRAIN_TOKEN_MAX_LIFETIME_SECONDS from `iat` to `exp`: a stolen token
+stops working within that time, whatever its issuer chose.
 """
 
+import math
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -18,6 +21,12 @@ from service.vocabulary import Role
 
 HMAC_ALGORITHMS = ["HS256"]
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+DEFAULT_TTL = timedelta(hours=12)
+
+
+def default_ttl(settings: Settings) -> timedelta:
+    """Twelve hours, or the maximum lifetime when that is shorter."""
+    return min(DEFAULT_TTL, timedelta(seconds=settings.token_max_lifetime_seconds))
 
 
 def issue_hs256_token(
@@ -27,9 +36,16 @@ def issue_hs256_token(
     roles: Iterable[Role | str],
     organisation_id: uuid.UUID | str | None = None,
     service_ids: Iterable[uuid.UUID | str] | None = None,
-    ttl: timedelta = timedelta(hours=12),
+    ttl: timedelta | None = None,
     extra: dict[str, Any] | None = None,
 ) -> str:
+    """A token the running configuration accepts; `ttl` beyond the maximum lifetime is refused."""
+    ttl = default_ttl(settings) if ttl is None else ttl
+    if ttl > timedelta(seconds=settings.token_max_lifetime_seconds):
+        raise ValueError(
+            f"a token may live at most {settings.token_max_lifetime_seconds} s "
+            "(INGRAIN_TOKEN_MAX_LIFETIME_SECONDS)"
+        )
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
         "sub": sub,
@@ -110,10 +126,11 @@ def decode_claims(
     """Verify signature and registered claims with one signer's key and its own algorithm list.
 
     `exp`, `iat`, `iss`, `aud` and `sub` must be present, `nbf` is honoured when present, the issuer
-    must match exactly, and keys below the minimum length (HMAC 32 bytes, RSA 2048 bits) are refused.
+    must match exactly, keys below the minimum length (HMAC 32 bytes, RSA 2048 bits) are refused, and
+    the token may not live longer than INGRAIN_TOKEN_MAX_LIFETIME_SECONDS.
     """
     try:
-        return jwt.decode(
+        claims = jwt.decode(
             token,
             key,
             algorithms=algorithms,
@@ -128,6 +145,30 @@ def decode_claims(
         )
     except jwt.PyJWTError as exc:
         raise Unauthenticated(f"token rejected: {exc}") from None
+    except OverflowError:
+        # `exp` of 1e999 (Infinity) cannot become an int; PyJWT 2.15 reports that itself, and this
+        # keeps a release that does not from turning it into a 500.
+        raise Unauthenticated("token rejected: a time claim is out of range") from None
+    _check_lifetime(settings, claims)
+    return claims
+
+
+def _check_lifetime(settings: Settings, claims: dict[str, Any]) -> None:
+    """`iat` is not in the future (PyJWT checked it), so this also bounds `exp` from now."""
+    issued_at, expires_at = claims["iat"], claims["exp"]
+    for name, value in (("iat", issued_at), ("exp", expires_at)):
+        # Not math.isfinite on an int: 10**400 does not fit a float, and ints are finite anyway.
+        finite = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+        if isinstance(value, bool) or not finite:
+            raise Unauthenticated(f"token claim `{name}` must be a number of seconds since the epoch")
+    # In whole seconds, rounded against the token: Python's ints do not overflow (an `exp` in the
+    # year 33658 is merely a large difference), while `10**400 - 0.5` would as a float.
+    lifetime = math.ceil(expires_at) - math.floor(issued_at)
+    if lifetime > settings.token_max_lifetime_seconds:
+        raise Unauthenticated(
+            "token lives longer from `iat` to `exp` than the "
+            f"{settings.token_max_lifetime_seconds} s accepted (INGRAIN_TOKEN_MAX_LIFETIME_SECONDS)"
+        )
 
 
 def verify_hs256_token(settings: Settings, token: str) -> Principal:

@@ -9,6 +9,10 @@ chooses a key, so a token cannot talk a verifier into treating a public key as a
 | INGRAIN_JWT_ISSUER    | absent                        | INGRAIN_JWT_SECRET           | HS256     |
 | INGRAIN_JWT_ISSUER    | the service key's thumbprint  | Ingrain's own P-256 key      | ES256     |
 | INGRAIN_JWKS_ISSUERS  | any key its JWKS publishes    | that RSA or P-256 key        | RS256 / ES256 |
+
+An external issuer's token is then held to that issuer's binding (INGRAIN_JWKS_TRUST): its `org`
+must be one of the issuer's organisations and its `roles` among those granted to the issuer, so an
+identity provider a care provider brings cannot speak for another provider, nor for the platform.
 """
 
 import json
@@ -24,7 +28,7 @@ from service.auth.keys import SIGNING_ALGORITHM, SigningKey, load_signing_key
 from service.auth.principal import Principal
 from service.auth.tokens import HMAC_ALGORITHMS, decode_claims, principal_from_claims
 from service.errors import Unauthenticated
-from service.settings import Settings
+from service.settings import IssuerTrust, Settings
 
 # Larger than any token Ingrain or a mainstream identity provider issues; refused before parsing.
 MAX_TOKEN_LENGTH = 8192
@@ -56,6 +60,7 @@ class TokenVerifier:
             )
             for url, issuer in zip(settings.jwks_urls, settings.jwks_issuers, strict=True)
         }
+        self.issuer_trust: dict[str, IssuerTrust] = dict(settings.jwks_trust)
 
     async def verify(self, token: str) -> Principal:
         if len(token) > MAX_TOKEN_LENGTH:
@@ -91,13 +96,25 @@ class TokenVerifier:
         else:
             raise Unauthenticated("token issuer is not trusted")
 
+        principal = principal_from_claims(claims)
+        if signer is Signer.identity_provider:
+            _check_trust(principal, issuer, self.issuer_trust[issuer])
         # Which signer vouched matters later: only tokens from Ingrain's own key speak for a
         # registered integration client, and those are checked against the client's row.
-        return replace(principal_from_claims(claims), signer=signer.value)
+        return replace(principal, signer=signer.value)
 
     async def aclose(self) -> None:
         if self._owns_http:
             await self._http.aclose()
+
+
+def _check_trust(principal: Principal, issuer: str, trust: IssuerTrust) -> None:
+    organisation_id = principal.organisation_id
+    if organisation_id is not None and organisation_id not in trust.organisations:
+        raise Unauthenticated(f"issuer {issuer!r} may not speak for organisation {organisation_id}")
+    beyond = sorted(role.value for role in principal.roles - trust.roles)
+    if beyond:
+        raise Unauthenticated(f"issuer {issuer!r} may not grant the role(s) {', '.join(beyond)}")
 
 
 def _unverified_header_and_issuer(token: str) -> tuple[dict[str, Any], str]:

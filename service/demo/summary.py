@@ -2,18 +2,15 @@
 
 import uuid
 from collections import Counter
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from service.auth.tokens import issue_hs256_token
+from service.auth.tokens import default_ttl, issue_hs256_token
 from service.demo import cast
 from service.settings import Settings
 from service.vocabulary import Role
 
 if TYPE_CHECKING:
     from service.demo.loader import DemoLoad
-
-TOKEN_TTL = timedelta(hours=12)
 
 
 def demo_role_tokens(settings: Settings, load: "DemoLoad") -> dict[Role, str]:
@@ -36,7 +33,7 @@ def demo_role_tokens(settings: Settings, load: "DemoLoad") -> dict[Role, str]:
             roles=[role],
             organisation_id=org,
             service_ids=services,
-            ttl=TOKEN_TTL,
+            ttl=default_ttl(settings),
             extra=extra,
         )
 
@@ -74,7 +71,7 @@ def summary_text(load: "DemoLoad", settings: Settings) -> str:
         f"  Commissioner {plan.commissioner_name} ({ids.commissioner_id})",
         f"  Regulator {plan.regulator_name} ({ids.regulator_id}), access granted for 90 days either side",
         "",
-        f"Demo tokens, valid {int(TOKEN_TTL.total_seconds() // 3600)} hours "
+        f"Demo tokens, valid {default_ttl(settings).total_seconds() / 3600:g} hours "
         "(more with `.venv/bin/ingrain token --role ROLE --org ID`):",
     ]
     tokens = demo_role_tokens(settings, load)

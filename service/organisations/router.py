@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from service.auth.principal import Principal
-from service.dependencies import SessionDep, authenticated, require
+from service.dependencies import SessionDep, SettingsDep, authenticated, require
 from service.errors import PROBLEM_RESPONSES
 from service.organisations import grants, service
 from service.organisations.schemas import (
@@ -92,12 +92,16 @@ async def get_organisation(
     response_model=UserPublic,
 )
 async def create_organisation_user(
-    session: SessionDep, principal: PlatformAdmin, organisation_id: uuid.UUID, data: UserCreate
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: PlatformAdmin,
+    organisation_id: uuid.UUID,
+    data: UserCreate,
 ) -> UserPublic:
     """Create a user in any organisation, typically its first admin (`provider_admin` of a provider).
     The roles must suit the organisation's kind."""
     row = await users.create_user(
-        session=session, principal=principal, organisation_id=organisation_id, data=data
+        session=session, settings=settings, principal=principal, organisation_id=organisation_id, data=data
     )
     return users.user_public(row)
 
@@ -121,6 +125,7 @@ async def list_organisation_users(
         principal=principal,
         organisation_id=organisation_id,
         role=role,
+        issuer=None,
         sub=None,
         include_disabled=include_disabled,
         cursor=cursor,

@@ -14,11 +14,15 @@ _ROLE_NAMES = ", ".join(f"'{role.value}'" for role in Role)
 
 
 class UserAccount(SQLModel, table=True):
-    """When a token's (`org`, `sub`) has an account, the account's roles and services are what count."""
+    """When a token's (`org`, `iss`, `sub`) has an account, the account's roles and services count.
+
+    A `sub` is unique only within its issuer (OpenID Connect Core §2): two identity providers may
+    both have an "alice", and one's account must never apply to the other's tokens.
+    """
 
     __tablename__ = "user_account"
     __table_args__ = (
-        UniqueConstraint("organisation_id", "sub"),
+        UniqueConstraint("organisation_id", "issuer", "sub"),
         CheckConstraint(f"roles <@ ARRAY[{_ROLE_NAMES}]::text[]", name="roles_known"),
         CheckConstraint("cardinality(roles) >= 1", name="roles_present"),
     )
@@ -27,6 +31,7 @@ class UserAccount(SQLModel, table=True):
         sa_column=Column(UUID(as_uuid=True), ForeignKey("organisation.id"), primary_key=True)
     )
     id: uuid.UUID = Field(default_factory=new_id, sa_column=Column(UUID(as_uuid=True), primary_key=True))
+    issuer: str = Field(sa_column=Column(Text, nullable=False))
     sub: str = Field(sa_column=Column(Text, nullable=False))
     roles: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
     # Services the user is limited to; NULL means every service of the organisation.

@@ -18,8 +18,12 @@ async def get_user(
     return (await session.execute(statement)).scalar_one_or_none()
 
 
-async def find_account(session: AsyncSession, *, organisation_id: uuid.UUID, sub: str) -> UserAccount | None:
-    statement = select(UserAccount).where(_c.organisation_id == organisation_id, _c.sub == sub)
+async def find_account(
+    session: AsyncSession, *, organisation_id: uuid.UUID, issuer: str, sub: str
+) -> UserAccount | None:
+    statement = select(UserAccount).where(
+        _c.organisation_id == organisation_id, _c.issuer == issuer, _c.sub == sub
+    )
     return (await session.execute(statement)).scalar_one_or_none()
 
 
@@ -28,6 +32,7 @@ async def list_users(
     *,
     organisation_id: uuid.UUID,
     role: str | None,
+    issuer: str | None,
     sub: str | None,
     include_disabled: bool,
     after: tuple[datetime, uuid.UUID] | None,
@@ -36,6 +41,8 @@ async def list_users(
     statement = select(UserAccount).where(_c.organisation_id == organisation_id)
     if role is not None:
         statement = statement.where(literal(role) == any_(_c.roles))
+    if issuer is not None:
+        statement = statement.where(_c.issuer == issuer)
     if sub is not None:
         statement = statement.where(_c.sub == sub)
     if not include_disabled:

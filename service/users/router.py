@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from service.auth.principal import Principal
-from service.dependencies import SessionDep, require
+from service.dependencies import SessionDep, SettingsDep, require
 from service.errors import PROBLEM_RESPONSES
 from service.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from service.policy import Permission
@@ -20,10 +20,17 @@ UserManager = Annotated[Principal, Depends(require(Permission.user_manage))]
 
 
 @router.post("", operation_id="create_user", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
-async def create_user(session: SessionDep, principal: UserManager, data: UserCreate) -> UserPublic:
-    """Give a person (by their token `sub`) roles and, optionally, a service limit in your organisation."""
+async def create_user(
+    session: SessionDep, settings: SettingsDep, principal: UserManager, data: UserCreate
+) -> UserPublic:
+    """Give a person (by their token's `iss` and `sub`) roles and, optionally, a service limit in your
+    organisation."""
     row = await service.create_user(
-        session=session, principal=principal, organisation_id=principal.require_organisation(), data=data
+        session=session,
+        settings=settings,
+        principal=principal,
+        organisation_id=principal.require_organisation(),
+        data=data,
     )
     return service.user_public(row)
 
@@ -33,7 +40,8 @@ async def list_users(
     session: SessionDep,
     principal: UserManager,
     role: Annotated[Role | None, Query(description="Only users holding this role.")] = None,
-    sub: Annotated[str | None, Query(description="Only the user with this token subject.")] = None,
+    issuer: Annotated[str | None, Query(description="Only users of this token issuer.")] = None,
+    sub: Annotated[str | None, Query(description="Only users with this token subject.")] = None,
     include_disabled: Annotated[bool, Query(description="Include disabled accounts.")] = False,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
@@ -43,6 +51,7 @@ async def list_users(
         principal=principal,
         organisation_id=principal.require_organisation(),
         role=role,
+        issuer=issuer,
         sub=sub,
         include_disabled=include_disabled,
         cursor=cursor,

@@ -13,6 +13,14 @@ Subject = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
     Field(description="The `sub` claim the identity provider puts in this person's tokens."),
 ]
+Issuer = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=2048),
+    Field(
+        description="The `iss` of this person's tokens: INGRAIN_JWT_ISSUER (the default) or an identity "
+        "provider trusted for the organisation. A `sub` is unique only within its issuer."
+    ),
+]
 RoleList = Annotated[list[Role], Field(min_length=1, max_length=len(Role), description="At least one role.")]
 ServiceLimit = Annotated[
     list[uuid.UUID] | None,
@@ -24,6 +32,7 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sub: Subject
+    issuer: Issuer | None = None
     roles: RoleList
     service_ids: ServiceLimit = None
 
@@ -45,6 +54,7 @@ class UserPublic(BaseModel):
 
     id: uuid.UUID
     organisation_id: uuid.UUID
+    issuer: str
     sub: str
     roles: list[Role]
     service_ids: list[uuid.UUID] | None

@@ -1,8 +1,8 @@
 """User accounts: the first admin of an organisation (platform admin), then its users (provider admin).
 
-An account decides, for tokens whose (`org`, `sub`) it matches, which roles and services count:
-the identity provider proves who someone is, the organisation's admin decides what they may do.
-Tokens of a subject without an account keep the roles and services their claims state.
+An account decides, for tokens whose (`org`, `iss`, `sub`) it matches, which roles and services
+count: the identity provider proves who someone is, the organisation's admin decides what they may
+do. Tokens of a subject without an account keep the roles and services their claims state.
 """
 
 import uuid
@@ -18,6 +18,7 @@ from service.model_helpers import utcnow
 from service.organisations import repository as organisations
 from service.organisations.models import Organisation
 from service.pagination import Page, decode_time_id_cursor, encode_cursor
+from service.settings import Settings
 from service.users import repository
 from service.users.models import UserAccount
 from service.users.schemas import UserCreate, UserPublic, UserUpdate
@@ -41,6 +42,7 @@ def user_public(row: UserAccount) -> UserPublic:
     return UserPublic(
         id=row.id,
         organisation_id=row.organisation_id,
+        issuer=row.issuer,
         sub=row.sub,
         roles=[Role(r) for r in row.roles],
         service_ids=row.service_ids,
@@ -89,14 +91,39 @@ async def _check_services(
     return sorted(set(service_ids))
 
 
+def _check_issuer(settings: Settings, organisation: Organisation, issuer: str | None) -> str:
+    """Ingrain's own issuer, or an identity provider bound to this organisation: an account for any
+    other issuer could never match a token that gets through, and is most likely a typo."""
+    if issuer is None or issuer == settings.jwt_issuer:
+        return settings.jwt_issuer
+    trust = settings.jwks_trust.get(issuer)
+    if trust is None or organisation.id not in trust.organisations:
+        trusted = sorted(i for i, t in settings.jwks_trust.items() if organisation.id in t.organisations)
+        message = (
+            f"issuer {issuer!r} is not trusted to speak for this organisation; "
+            f"trusted: {', '.join([settings.jwt_issuer, *trusted])}"
+        )
+        raise InvalidInput(
+            message, errors=[{"field": "issuer", "rule": "issuer_not_trusted", "message": message}]
+        )
+    return issuer
+
+
 async def create_user(
-    *, session: AsyncSession, principal: Principal, organisation_id: uuid.UUID, data: UserCreate
+    *,
+    session: AsyncSession,
+    settings: Settings,
+    principal: Principal,
+    organisation_id: uuid.UUID,
+    data: UserCreate,
 ) -> UserAccount:
     organisation = await organisations.get_organisation(session, organisation_id)
     if organisation is None:
         raise NotFound(f"no organisation {organisation_id}")
+    issuer = _check_issuer(settings, organisation, data.issuer)
     row = UserAccount(
         organisation_id=organisation.id,
+        issuer=issuer,
         sub=data.sub,
         roles=_check_roles(organisation, data.roles),
         service_ids=await _check_services(session, organisation, data.service_ids),
@@ -106,7 +133,9 @@ async def create_user(
         async with session.begin_nested():
             session.add(row)
     except IntegrityError:
-        raise Conflict(f"the organisation already has a user with sub {data.sub!r}") from None
+        raise Conflict(
+            f"the organisation already has a user with sub {data.sub!r} of issuer {issuer!r}"
+        ) from None
     record_access(
         session,
         principal=principal,
@@ -136,6 +165,7 @@ async def list_users(
     principal: Principal,
     organisation_id: uuid.UUID,
     role: Role | None,
+    issuer: str | None,
     sub: str | None,
     include_disabled: bool,
     cursor: str | None,
@@ -145,6 +175,7 @@ async def list_users(
         session,
         organisation_id=organisation_id,
         role=role.value if role else None,
+        issuer=issuer,
         sub=sub,
         include_disabled=include_disabled,
         after=decode_time_id_cursor(cursor),
@@ -173,7 +204,7 @@ async def update_user(
     if row is None or organisation is None:
         raise NotFound(f"no user {user_id}")
     changing = data.model_fields_set
-    if row.sub == principal.sub and (
+    if (row.issuer, row.sub) == (principal.issuer, principal.sub) and (
         (data.roles is not None and Role.provider_admin not in data.roles) or data.disabled is True
     ):
         # Ask another admin: an organisation must not lose its last way to manage itself by accident.

@@ -1,4 +1,5 @@
-"""Building blocks for token tests: claim sets, forged tokens, and a real JWKS server on 127.0.0.1."""
+"""Building blocks for token tests: claim sets, forged tokens, a real JWKS server on 127.0.0.1, and
+settings and an app trusting identity providers."""
 
 import base64
 import hashlib
@@ -7,17 +8,20 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from fastapi import FastAPI
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from service.main import create_app
 from service.settings import Settings
 
 
@@ -146,3 +150,37 @@ def serve_jwks(keys: list[dict[str, Any]]) -> Iterator[JwksServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@dataclass(frozen=True)
+class TrustedIssuer:
+    """One identity provider as configured: its issuer, JWKS URL and binding (INGRAIN_JWKS_TRUST)."""
+
+    issuer: str
+    jwks_url: str
+    organisations: list[uuid.UUID]
+    roles: list[str]
+
+
+def settings_trusting(*issuers: TrustedIssuer, **overrides: Any) -> Settings:
+    return Settings(
+        environment="test",
+        demo_data=False,
+        jwks_urls=[i.jwks_url for i in issuers],
+        jwks_issuers=[i.issuer for i in issuers],
+        jwks_trust={
+            i.issuer: {"organisations": [str(o) for o in i.organisations], "roles": i.roles} for i in issuers
+        },
+        **overrides,
+    )
+
+
+@asynccontextmanager
+async def running_app(
+    settings: Settings, database_url: str
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    app = create_app(settings, database_url=database_url)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ingrain.test") as client:
+            yield app, client

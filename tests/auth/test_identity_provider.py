@@ -4,7 +4,6 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -13,15 +12,17 @@ import pytest
 from fastapi import FastAPI
 
 from service.auth.verifier import Signer
-from service.main import create_app
 from service.settings import Settings
 from tests.auth.support import (
     IdentityProviderKey,
     JwksServer,
+    TrustedIssuer,
     claims_for,
     forge_hs256,
     public_pem,
+    running_app,
     serve_jwks,
+    settings_trusting,
     unsigned_token,
 )
 
@@ -46,21 +47,13 @@ def jwks(rsa_key: IdentityProviderKey, ec_key: IdentityProviderKey) -> Iterator[
         yield server
 
 
-@asynccontextmanager
-async def running_app(
-    settings: Settings, database_url: str
-) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    app = create_app(settings, database_url=database_url)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ingrain.test") as client:
-            yield app, client
+def trusting(url: str) -> Settings:
+    return settings_trusting(TrustedIssuer(ISSUER, url, [ORG], ["provider_admin"]))
 
 
 @pytest.fixture
 async def idp_app(jwks: JwksServer, database_url: str) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
-    settings = Settings(environment="test", demo_data=False, jwks_urls=[jwks.url], jwks_issuers=[ISSUER])
-    async with running_app(settings, database_url) as pair:
+    async with running_app(trusting(jwks.url), database_url) as pair:
         yield pair
 
 
@@ -219,10 +212,7 @@ async def test_unusable_keys_in_the_set_are_ignored(database_url: str) -> None:
     oct_jwk = {"kty": "oct", "kid": "oct-1", "k": jwt.utils.base64url_encode(symmetric_secret).decode()}
     p384 = {"kty": "EC", "crv": "P-384", "kid": "p384", "x": "AA", "y": "AA"}
     with serve_jwks([weak.jwk(), oct_jwk, p384]) as server:
-        settings = Settings(
-            environment="test", demo_data=False, jwks_urls=[server.url], jwks_issuers=[ISSUER]
-        )
-        async with running_app(settings, database_url) as (app, client):
+        async with running_app(trusting(server.url), database_url) as (app, client):
             assert (await call(client, weak.sign(idp_claims(app)))).status_code == 401
             forged = forge_hs256(idp_claims(app), symmetric_secret, {"kid": "oct-1"})
             assert (await call(client, forged)).status_code == 401
@@ -237,8 +227,7 @@ def _closed_port() -> int:
 
 async def test_unreachable_identity_provider_is_503_not_a_pass(database_url: str) -> None:
     url = f"http://127.0.0.1:{_closed_port()}/jwks.json"
-    settings = Settings(environment="test", demo_data=False, jwks_urls=[url], jwks_issuers=[ISSUER])
-    async with running_app(settings, database_url) as (app, client):
+    async with running_app(trusting(url), database_url) as (app, client):
         token = IdentityProviderKey.rsa("k").sign(idp_claims(app))
         assert (await call(client, token)).status_code == 503
         assert (await call(client, token)).status_code == 503  # within the refetch interval too
@@ -255,5 +244,6 @@ async def test_unreachable_identity_provider_is_503_not_a_pass(database_url: str
     ids=["unpaired", "plain http off localhost", "duplicate issuer", "issuer of the shared secret"],
 )
 def test_identity_provider_settings_are_checked(urls: list[str], issuers: list[str]) -> None:
+    trust = {issuer: {"organisations": [str(ORG)], "roles": ["care_worker"]} for issuer in issuers}
     with pytest.raises(ValueError):
-        Settings(environment="test", jwks_urls=urls, jwks_issuers=issuers)
+        Settings(environment="test", jwks_urls=urls, jwks_issuers=issuers, jwks_trust=trust)
