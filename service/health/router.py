@@ -5,8 +5,9 @@ from fastapi.responses import JSONResponse
 
 from service.dependencies import public
 from service.health import service as health_service
+from service.touchpoints.limits import BodyLimitedRoute
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=BodyLimitedRoute)
 
 
 @router.get("/healthz", operation_id="healthz", dependencies=[Depends(public())])
