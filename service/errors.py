@@ -99,6 +99,12 @@ class LimitExceeded(ProblemError):
     title = "A limit was exceeded"
 
 
+class UnsupportedMediaType(ProblemError):
+    status = 415
+    type_slug = "unsupported-media-type"
+    title = "Unsupported media type"
+
+
 class TooManyRequests(ProblemError):
     status = 429
     type_slug = "rate-limited"

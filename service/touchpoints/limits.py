@@ -120,7 +120,7 @@ async def read_body_within_limit(request: Request) -> None:
     # Starlette keeps the body here; FastAPI's own parsing then reads it from memory.
     request._body = body = b"".join(chunks)
     content_type = request.headers.get("content-type")
-    if body and (content_type is None or "json" in content_type):
+    if body and (not content_type or "json" in content_type):
         # pydantic-core's parser is about twice as fast as the standard library's on a batch, and it
         # never recurses without bound; the standard library's would, on a body nested 100,000 deep.
         try:
