@@ -16,9 +16,8 @@ from service.auth.rate_limit import ClientAuthLimiter, SlidingWindow
 from service.auth.schemas import OAuthErrorResponse, TokenResponse
 from service.dependencies import SessionDep, public
 from service.settings import Settings
-from service.touchpoints.limits import BodyLimitedRoute
 
-router = APIRouter(prefix="/auth", tags=["authentication"], route_class=BodyLimitedRoute)
+router = APIRouter(prefix="/auth", tags=["authentication"])
 
 # RFC 6749 §5.1: token responses must not be cached anywhere.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
