@@ -12,7 +12,7 @@ from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from pydantic_core import PydanticCustomError, from_json
 
-from service.errors import InvalidInput, LimitExceeded
+from service.errors import InvalidInput, LimitExceeded, UnsupportedMediaType
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_BATCH_ITEMS = 1000
@@ -151,17 +151,20 @@ def check_json_depth(body: bytes, parsed: Any) -> None:
     """Refuse JSON nested deeper than MAX_JSON_DEPTH; a walk only when the body could be that deep."""
     if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
         return
-    if not isinstance(parsed, dict | list):
-        return
-    stack: list[tuple[Any, int]] = [(parsed, 1)]
-    while stack:
-        node, depth = stack.pop()
-        for child in node.values() if isinstance(node, dict) else node:
-            if isinstance(child, dict | list):
-                if depth >= MAX_JSON_DEPTH:
-                    raise too_deep()
-                if child:
-                    stack.append((child, depth + 1))
+    # Level by level: one pass over each level's containers, no bookkeeping per node.
+    level = [parsed] if type(parsed) in _CONTAINERS else []
+    depth = 1
+    while level:
+        below = []
+        for node in level:
+            below += [c for c in (node.values() if type(node) is dict else node) if type(c) in _CONTAINERS]
+        if below and depth >= MAX_JSON_DEPTH:
+            raise too_deep()
+        level = below
+        depth += 1
+
+
+_CONTAINERS = frozenset({dict, list})
 
 
 def check_url(request: Request) -> None:
@@ -197,6 +200,16 @@ def check_url(request: Request) -> None:
             )
 
 
+def check_json_content_type(request: Request) -> None:
+    """A route that takes a JSON body refuses another media type by name (none given reads as JSON)."""
+    content_type = request.headers.get("content-type")
+    if content_type and "json" not in content_type:
+        message = f"send the body as application/json, not {content_type.split(';')[0].strip()}"
+        raise UnsupportedMediaType(
+            message, errors=[{"field": "content-type", "rule": "json_required", "message": message}]
+        )
+
+
 def _bad_url(field: str, rule: str, message: str) -> InvalidInput:
     return InvalidInput(f"{field}: {message}", errors=[{"field": field, "rule": rule, "message": message}])
 
@@ -207,10 +220,13 @@ class BodyLimitedRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        takes_json = self.body_field is not None
 
         async def limited(request: Request) -> Response:
             check_url(request)
             if request.method in ("POST", "PUT", "PATCH"):
+                if takes_json:
+                    check_json_content_type(request)
                 await read_body_within_limit(request)
             return await handler(request)
 
