@@ -1,4 +1,4 @@
-"""Whole requests that are hostile: sizes, depths, encodings, numbers, injections, ids, headers."""
+"""Hostile bodies and headers: sizes, depths, encodings, content types, numbers out of range."""
 
 from typing import Any
 
@@ -80,6 +80,7 @@ SIZE_AND_DEPTH = [
     ),
 ]
 
+JSON_REQUIRED = ("content-type", ("json_required",))
 ENCODINGS = [
     Row("invalid UTF-8 body", "POST", TP, 422, "body", ("json_invalid",), content=b'{"text": "\xff\xfe"}'),
     Row(
@@ -113,23 +114,33 @@ ENCODINGS = [
         json=touchpoint(),
         headers={"idempotency-key": b"\xff\x00"},
     ),
-    Row("text/plain body", "POST", TP, 422, content=b"hello", headers={"content-type": "text/plain"}),
+    Row(
+        "text/plain body",
+        "POST",
+        TP,
+        415,
+        *JSON_REQUIRED,
+        content=b"hello",
+        headers={"content-type": "text/plain"},
+    ),
     Row(
         "form body",
         "POST",
         "/v1/services",
-        422,
-        role=ADMIN,
+        415,
+        *JSON_REQUIRED,
+        ADMIN,
         content=b"name=Oak",
         headers={"content-type": "application/x-www-form-urlencoded"},
     ),
     Row(
         "XML body",
-        "POST",
-        "/v1/innovations",
-        422,
-        role=LEAD,
-        content=b"<innovation/>",
+        "PUT",
+        "/v1/innovations/{innovation}/thresholds",
+        415,
+        *JSON_REQUIRED,
+        LEAD,
+        content=b"<thresholds/>",
         headers={"content-type": "application/xml"},
     ),
     Row(
@@ -137,8 +148,18 @@ ENCODINGS = [
         "POST",
         "/graphql",
         415,
+        *JSON_REQUIRED,
         content=b"{ viewer { roles } }",
         headers={"content-type": "text/plain"},
+    ),
+    Row(
+        "JSON with a charset",
+        "POST",
+        "/v1/people",
+        201,
+        role=ADMIN,
+        content=b'{"external_ref": "P-9"}',
+        headers={"content-type": "application/json; charset=utf-8"},
     ),
 ]
 
@@ -237,141 +258,6 @@ NUMBERS = [
     ),
 ]
 
-SQL = "' OR 1=1; DROP TABLE touchpoint; --"
-JSON_TEXT = '{"$ne": null}'
-TRAVERSAL = "../../../../etc/passwd"
-# Filters of reference lists hold a source system's name to its pattern; the others take any text.
-PATTERNED = {
-    ("/v1/services", "source_system"),
-    ("/v1/staff", "source_system"),
-    ("/v1/innovations", "source_system"),
-}
-INJECTION_FILTERS = (
-    (TP, "source_system", "registered_manager"),
-    ("/v1/services", "cqc_location_id", ADMIN),
-    ("/v1/services", "source_system", ADMIN),
-    ("/v1/people", "external_ref", ADMIN),
-    ("/v1/staff", "source_system", ADMIN),
-    ("/v1/innovations", "source_system", LEAD),
-    ("/v1/organisations", "name", "platform_admin"),
-    ("/v1/users", "sub", ADMIN),
-    ("/v1/access-log", "action", ADMIN),
-    ("/v1/access-log", "resource_type", ADMIN),
-    ("/v1/integration-clients", "source_system", ADMIN),
-)
-
-
-def injection_row(name: str, value: str, path: str, param: str, role: str) -> Row:
-    row_id = f"{name} in {path}?{param}"
-    if (path, param) in PATTERNED:
-        return Row(row_id, "GET", path, 422, param, ("string_pattern_mismatch",), role, query={param: value})
-    if param == "cqc_location_id" and len(value) > 30:
-        return Row(row_id, "GET", path, 422, param, ("string_too_long",), role, query={param: value})
-    return Row(row_id, "GET", path, 200, role=role, query={param: value})
-
-
-INJECTIONS = [
-    injection_row(name, value, path, param, role)
-    for name, value in (("SQL", SQL), ("JSON", JSON_TEXT), ("traversal", TRAVERSAL))
-    for path, param, role in INJECTION_FILTERS
-] + [
-    Row("SQL as a kind", "GET", TP, 422, "kind", ("enum",), query={"kind": SQL}),
-    Row("SQL as an id filter", "GET", TP, 422, "service_id", ("uuid_parsing",), query={"service_id": SQL}),
-    Row("SQL as a role", "GET", "/v1/staff", 422, "role", ("enum",), ADMIN, query={"role": SQL}),
-    Row("SQL in a path id", "GET", f"{TP}/{SQL}", 422, "touchpoint_id", ("uuid_parsing",)),
-    Row(
-        "traversal in a path id",
-        "GET",
-        f"{TP}/..%2F..%2Fetc%2Fpasswd",
-        404,
-    ),
-    Row(
-        "traversal in a by-ref",
-        "PUT",
-        "/v1/people/by-ref/acme/..%2F..%2Fetc%2Fpasswd",
-        201,
-        role=ADMIN,
-        json={},
-    ),
-    Row(
-        "traversal in an indicator",
-        "GET",
-        "/v1/innovations/{innovation}/indicators/..%2F..%2Fsecret/evidence",
-        404,
-        role=LEAD,
-    ),
-    Row(
-        "SQL as an indicator",
-        "GET",
-        "/v1/innovations/{innovation}/indicators/' OR 1=1/evidence",
-        422,
-        "key",
-        ("enum",),
-        LEAD,
-    ),
-    Row("SQL in a by-source", "PUT", f"{TP}/by-source/acme/{SQL}", 201, json=touchpoint()),
-]
-
-UUIDS = [
-    Row("short", "GET", f"{TP}/1234", 422, "touchpoint_id", ("uuid_parsing",)),
-    Row(
-        "too long",
-        "GET",
-        "/v1/services/6f1c8a52-7d0b-4b8e-9a5e-2f1d3c4b5a69ff",
-        422,
-        "service_id",
-        ("uuid_parsing",),
-        ADMIN,
-    ),
-    Row(
-        "braces",
-        "GET",
-        "/v1/innovations/{{6f1c8a52-7d0b-4b8e-9a5e-2f1d3c4b5a69}}",
-        422,
-        "innovation_id",
-        ("uuid_parsing",),
-        LEAD,
-    ),
-    Row("unknown", "GET", "/v1/staff/6f1c8a52-7d0b-4b8e-9a5e-2f1d3c4b5a69", 404, role=ADMIN),
-    Row("filter", "GET", TP, 422, "innovation_id", ("uuid_parsing",), query={"innovation_id": "not-a-uuid"}),
-    Row("in a body", "POST", TP, 422, "service_id", ("uuid_parsing",), json=touchpoint(service_id="zzz")),
-    Row(
-        "in a list",
-        "POST",
-        TP,
-        422,
-        "innovation_ids[0]",
-        ("uuid_parsing", "uuid_type"),
-        json=touchpoint(innovation_ids=[7]),
-    ),
-]
-
-
-def bearer(value: str | bytes) -> dict[str, str | bytes]:
-    return {"authorization": value}
-
-
-AUTHORIZATION = [
-    Row("no scheme", "GET", TP, 401, role=None, headers=bearer("eyJhbGciOiJIUzI1NiJ9.e30.x")),
-    Row("bare Bearer", "GET", TP, 401, role=None, headers=bearer("Bearer")),
-    Row("empty token", "GET", TP, 401, role=None, headers=bearer("Bearer ")),
-    Row("Basic", "GET", TP, 401, role=None, headers=bearer("Basic dXNlcjpwYXNz")),
-    Row("three dots", "GET", TP, 401, role=None, headers=bearer("Bearer a.b.c")),
-    Row("not base64", "GET", TP, 401, role=None, headers=bearer("Bearer !!!.???.***")),
-    Row("latin-1 bytes", "GET", TP, 401, role=None, headers=bearer(b"Bearer \xff\xfe.\xe9.\x80")),
-    Row("huge", "GET", TP, 401, role=None, headers=bearer("Bearer " + "a" * 20_000)),
-    Row("alg none", "GET", TP, 401, role=None, headers=bearer("Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")),
-    Row(
-        "GraphQL",
-        "POST",
-        "/graphql",
-        401,
-        role=None,
-        headers=bearer("Bearer a.b"),
-        json={"query": "{ viewer { roles } }"},
-    ),
-]
-
 
 async def test_sizes_and_depths_are_refused_before_parsing(
     client: httpx.AsyncClient, hostile: Hostile
@@ -385,15 +271,3 @@ async def test_encodings_and_content_types(client: httpx.AsyncClient, hostile: H
 
 async def test_huge_and_wrong_numbers(client: httpx.AsyncClient, hostile: Hostile) -> None:
     assert await failures(client, hostile, NUMBERS) == []
-
-
-async def test_injection_strings_are_plain_values(client: httpx.AsyncClient, hostile: Hostile) -> None:
-    assert await failures(client, hostile, INJECTIONS) == []
-
-
-async def test_malformed_ids(client: httpx.AsyncClient, hostile: Hostile) -> None:
-    assert await failures(client, hostile, UUIDS) == []
-
-
-async def test_malformed_authorization(client: httpx.AsyncClient, hostile: Hostile) -> None:
-    assert await failures(client, hostile, AUTHORIZATION) == []
