@@ -112,6 +112,28 @@ UUIDS = [
         ("uuid_parsing", "uuid_type"),
         json=touchpoint(innovation_ids=[7]),
     ),
+    Row(
+        "long by-ref",
+        "PUT",
+        "/v1/people/by-ref/acme/" + "x" * 5000,
+        422,
+        "external_ref",
+        ("string_too_long",),
+        ADMIN,
+        json={},
+    ),
+    Row(
+        "long source",
+        "PUT",
+        "/v1/staff/by-ref/" + "a" * 300 + "/x",
+        422,
+        "source_system",
+        ("string_pattern_mismatch",),
+        ADMIN,
+        json={},
+    ),
+    Row("long filter", "GET", TP, 200, query={"source_system": "x" * 60_000}),
+    Row("LIKE wildcards", "GET", "/v1/organisations", 200, role="platform_admin", query={"name": "%_\\"}),
 ]
 
 

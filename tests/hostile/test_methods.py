@@ -3,7 +3,9 @@
 import uuid
 
 import httpx
+from fastapi.routing import APIRoute, iter_route_contexts
 
+from service.touchpoints.limits import BodyLimitedRoute
 from tests.policy.route_table import current_app, fill_path, walk
 
 PROBED = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -54,3 +56,18 @@ async def test_an_unknown_path_is_404_for_options_too(client: httpx.AsyncClient)
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_every_route_is_screened_by_the_one_route_class() -> None:
+    """Path, query and body checks live in BodyLimitedRoute; a router added without it is caught here.
+
+    The OAuth token endpoint reads its small form itself (RFC 6749 errors, its own size limit).
+    """
+    routes = [r for r in iter_route_contexts(current_app().routes) if isinstance(r.original_route, APIRoute)]
+    unscreened = [
+        route.path
+        for route in routes
+        if not isinstance(route.original_route, BodyLimitedRoute) and route.path != "/v1/auth/token"
+    ]
+    assert len(routes) > 50
+    assert unscreened == []
