@@ -240,7 +240,7 @@ def _nul_error(name: str) -> GraphQLError:
 
 
 def nul_argument_errors(
-    schema: GraphQLSchema, document: Any, variables: Mapping[str, Any] | None
+    schema: GraphQLSchema, document: Any, variables: Mapping[str, Any] | None, query: str | None = None
 ) -> list[GraphQLError]:
     """Text arguments (filters, cursors) holding NUL, which Postgres cannot store or compare.
 
@@ -268,7 +268,10 @@ def nul_argument_errors(
             if any(isinstance(v, StringValueNode) and "\x00" in v.value for v in values):
                 errors.append(_nul_error(node.name.value))
 
-    visit(document, Literals())
+    # A literal can only hold NUL written as an escape (the lexer refuses a raw one): most documents
+    # have no escape at all and are not walked.
+    if query is None or "\\u" in query:
+        visit(document, Literals())
     return errors
 
 
@@ -316,7 +319,7 @@ class QueryCostLimiter(SchemaExtension):
                 if not errors and query:
                     _remember_valid(query, rules)
             if not errors:
-                errors = nul_argument_errors(graphql_schema, document, context.variables)
+                errors = nul_argument_errors(graphql_schema, document, context.variables, context.query)
             if not errors:
                 cost = query_cost(graphql_schema, document, context.variables)
                 if cost > self.max_cost:

@@ -27,6 +27,7 @@ MAX_IDEMPOTENCY_KEY_CHARS = 200
 # Well above any body the API takes (a staff survey's facts are three levels inside an item), and
 # far below where a recursive reader of the parsed body could exhaust the stack.
 MAX_JSON_DEPTH = 64
+_CONTAINERS = frozenset({dict, list})
 
 
 def limit_extension(name: str, value: int) -> dict[str, Any]:
@@ -162,9 +163,6 @@ def check_json_depth(body: bytes, parsed: Any) -> None:
             raise too_deep()
         level = below
         depth += 1
-
-
-_CONTAINERS = frozenset({dict, list})
 
 
 def check_url(request: Request) -> None:
