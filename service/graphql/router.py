@@ -4,7 +4,7 @@ from fastapi import Depends, Request
 from fastapi.routing import APIWebSocketRoute
 from strawberry.fastapi import GraphQLRouter
 
-from service.errors import UnsupportedMediaType
+from service.errors import InvalidInput, UnsupportedMediaType
 from service.graphql.context import GraphQLContext, get_context, graphql_caller
 from service.graphql.schema import schema
 from service.settings import Settings
@@ -13,14 +13,41 @@ from service.touchpoints.limits import BodyLimitedRoute
 GRAPHQL_PATH = "/graphql"
 
 
+# The members of a GraphQL-over-HTTP request body, with the JSON types each may take.
+_OPERATION_MEMBERS: dict[str, tuple[type, ...]] = {
+    "query": (str,),
+    "variables": (dict, type(None)),
+    "operationName": (str, type(None)),
+    "extensions": (dict, type(None)),
+}
+
+_JSON_NAMES = {str: "a string", dict: "an object", type(None): "null"}
+
+
 async def json_operations(request: Request) -> None:
-    """Operations are posted as JSON; anything else is refused as a problem, not Strawberry's text."""
+    """An operation is a JSON object with a `query` string; anything else is refused as a problem
+    naming the member, before Strawberry reads it (it answers bare text, or fails on a non-object)."""
+    if request.method != "POST":
+        return
     content_type = request.headers.get("content-type", "")
-    if request.method == "POST" and "json" not in content_type:
+    if "json" not in content_type:
         message = "post GraphQL operations as application/json"
         raise UnsupportedMediaType(
             message, errors=[{"field": "content-type", "rule": "json_required", "message": message}]
         )
+    body = await request.json() if await request.body() else None
+    if not isinstance(body, dict):
+        raise _invalid_operation("body", "model_type", "an operation is a JSON object with a `query`")
+    for member, types in _OPERATION_MEMBERS.items():
+        if member == "query" and member not in body:
+            raise _invalid_operation(member, "missing", "the operation's document is required")
+        if not isinstance(body.get(member), types):
+            expected = " or ".join(_JSON_NAMES[t] for t in types)
+            raise _invalid_operation(member, "wrong_type", f"must be {expected}")
+
+
+def _invalid_operation(field: str, rule: str, message: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {message}", errors=[{"field": field, "rule": rule, "message": message}])
 
 
 def graphql_router(settings: Settings) -> GraphQLRouter[GraphQLContext, None]:

@@ -163,6 +163,56 @@ ENCODINGS = [
     ),
 ]
 
+GQL = "/graphql"
+OPERATION_SHAPES = [
+    Row("operation a string", "POST", GQL, 422, "body", ("model_type",), LEAD, content=b'"x"'),
+    Row("operation null", "POST", GQL, 422, "body", ("model_type",), LEAD, content=b"null"),
+    Row("operation a number", "POST", GQL, 422, "body", ("model_type",), LEAD, content=b"5"),
+    Row("operations batched", "POST", GQL, 422, "body", ("model_type",), LEAD, content=b"[]"),
+    Row("operation empty", "POST", GQL, 422, "body", ("model_type",), LEAD, content=b""),
+    Row("no query", "POST", GQL, 422, "query", ("missing",), LEAD, json={"variables": {}}),
+    Row("query a number", "POST", GQL, 422, "query", ("wrong_type",), LEAD, json={"query": 5}),
+    Row("query null", "POST", GQL, 422, "query", ("wrong_type",), LEAD, json={"query": None}),
+    Row(
+        "variables a list",
+        "POST",
+        GQL,
+        422,
+        "variables",
+        ("wrong_type",),
+        LEAD,
+        json={"query": "{ viewer { roles } }", "variables": []},
+    ),
+    Row(
+        "operationName a number",
+        "POST",
+        GQL,
+        422,
+        "operationName",
+        ("wrong_type",),
+        LEAD,
+        json={"query": "{ viewer { roles } }", "operationName": 1},
+    ),
+    Row(
+        "extensions a string",
+        "POST",
+        GQL,
+        422,
+        "extensions",
+        ("wrong_type",),
+        LEAD,
+        json={"query": "{ viewer { roles } }", "extensions": "x"},
+    ),
+    Row(
+        "a good operation",
+        "POST",
+        GQL,
+        200,
+        role=LEAD,
+        json={"query": "{ viewer { roles } }", "variables": None},
+    ),
+]
+
 HUGE = 10**30
 NUMBERS = [
     Row("limit", "GET", TP, 422, "limit", ("less_than_equal",), query={"limit": str(HUGE)}),
@@ -267,6 +317,10 @@ async def test_sizes_and_depths_are_refused_before_parsing(
 
 async def test_encodings_and_content_types(client: httpx.AsyncClient, hostile: Hostile) -> None:
     assert await failures(client, hostile, ENCODINGS) == []
+
+
+async def test_graphql_bodies_that_are_not_operations(client: httpx.AsyncClient, hostile: Hostile) -> None:
+    assert await failures(client, hostile, OPERATION_SHAPES) == []
 
 
 async def test_huge_and_wrong_numbers(client: httpx.AsyncClient, hostile: Hostile) -> None:
