@@ -250,3 +250,47 @@ async def test_dates_outside_the_accepted_ranges_are_refused(
 
 async def test_query_moments_are_iso_8601_with_an_offset(client: httpx.AsyncClient, hostile: Hostile) -> None:
     assert await failures(client, hostile, MOMENT_ROWS) == []
+
+
+async def test_the_edges_of_the_ranges_are_accepted_and_computed(
+    client: httpx.AsyncClient, hostile: Hostile
+) -> None:
+    """Reference data and records at the first and last accepted days, asked about at the earliest
+    moment: windows, months and turnover arithmetic on them stay inside what Python and Postgres hold."""
+    created = [
+        await hostile.send(client, Row(name, "POST", path, 201, role=role, json=body))
+        for name, path, role, body in (
+            ("late", "/v1/innovations", LEAD, innovation(name="Late", started_on="2999-12-31")),
+            ("early", "/v1/innovations", LEAD, innovation(name="Early", started_on="1900-01-01")),
+            ("long", "/v1/staff", ADMIN, staff(started_on="1900-01-01", left_on="2999-12-31")),
+            ("future", "/v1/staff", ADMIN, staff(started_on="2999-12-31")),
+        )
+    ]
+    assert [r.status_code for r in created] == [201] * 4, [r.text for r in created]
+    late, early = created[0].json()["id"], created[1].json()["id"]
+    first_day = touchpoint(occurred_at="1900-01-01T00:00:00+00:00", innovation_ids=[early])
+    assert (await hostile.send(client, Row("first day", "POST", TP, 201, json=first_day))).status_code == 201
+    earliest = "1900-01-01T00:00:00Z"
+    rows = [
+        Row(f"{name} {path} {query}", "GET", path.replace("{id}", innovation_id), 200, role=LEAD, query=query)
+        for name, innovation_id in (("late", late), ("early", early))
+        for path, query in (
+            ("/v1/innovations/{id}/status", {}),
+            ("/v1/innovations/{id}/status", {"as_of": earliest, "window_days": "730"}),
+            ("/v1/innovations/{id}/status", {"known_at": "1900-02-01T00:00:00+14:00"}),
+            ("/v1/innovations/{id}/status/history", {"as_of": "1900-03-01T00:00:00Z", "months": "24"}),
+            ("/v1/innovations/{id}/indicators/turnover_resilience/evidence", {"as_of": earliest}),
+        )
+    ] + [
+        Row("statuses", "GET", "/v1/status", 200, role=LEAD, query={"as_of": earliest}),
+        Row("portfolio", "GET", "/v1/portfolio/status", 200, role="commissioner", query={"as_of": earliest}),
+        Row("changes", "GET", "/v1/portfolio/changes", 200, role="commissioner", query={"as_of": earliest}),
+        Row(
+            "touchpoints",
+            "GET",
+            TP,
+            200,
+            query={"occurred_from": earliest, "occurred_to": "2999-12-31T23:59:59Z"},
+        ),
+    ]
+    assert await failures(client, hostile, rows) == []
