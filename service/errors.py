@@ -7,11 +7,12 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.allow import allowed_methods
 from service.availability import describe, is_database_unavailable
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,12 @@ class LimitExceeded(ProblemError):
     status = 413
     type_slug = "limit-exceeded"
     title = "A limit was exceeded"
+
+
+class UnsupportedMediaType(ProblemError):
+    status = 415
+    type_slug = "unsupported-media-type"
+    title = "Unsupported media type"
 
 
 class TooManyRequests(ProblemError):
@@ -194,10 +201,18 @@ async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
 _HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticated", 403: "forbidden"}
 
 
-async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
+async def _http_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
-    problem = ProblemError(str(exc.detail), headers=getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    if status == 405:
+        # Every method of the path, not only those of the route function that matched first.
+        methods = allowed_methods(request.app, request.scope.get("path", request.url.path))
+        if methods:
+            if request.method == "OPTIONS":
+                return Response(status_code=204, headers={"Allow": ", ".join(methods)})
+            headers = {**(headers or {}), "Allow": ", ".join(methods)}
+    problem = ProblemError(str(exc.detail), headers=headers)
     problem.status = status
     problem.type_slug = _HTTP_SLUGS.get(status, f"http-{status}")
     problem.title = HTTPStatus(status).phrase

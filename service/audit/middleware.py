@@ -1,10 +1,14 @@
 """Pure ASGI middleware that records the request's origin for the access log."""
 
+import re
 import uuid
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.audit.context import RequestOrigin, current_origin
+
+# A request id worth keeping: printable ASCII, as tracing systems issue them.
+REQUEST_ID = re.compile(r"[\x21-\x7e]{1,200}")
 
 
 class RequestOriginMiddleware:
@@ -15,13 +19,16 @@ class RequestOriginMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+        # Header bytes are not necessarily UTF-8; HTTP reads them as latin-1, and so does Starlette.
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         client = scope.get("client")
+        given = headers.get("x-request-id", "")
         origin = RequestOrigin(
             method=scope.get("method"),
-            path=scope.get("path"),
+            # The access log stores these as text: no NUL, which Postgres refuses.
+            path=str(scope.get("path", "")).replace("\x00", "\ufffd"),
             ip=client[0] if client else None,
-            request_id=headers.get("x-request-id") or uuid.uuid4().hex,
+            request_id=given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex,
         )
         token = current_origin.set(origin)
         try:

@@ -1,6 +1,5 @@
 """GET /v1/access-log: a provider admin pages through who touched its organisation's data."""
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -11,10 +10,14 @@ from service.audit.service import list_access_log as list_access_log_page
 from service.auth.principal import Principal
 from service.dependencies import SessionDep, require
 from service.errors import PROBLEM_RESPONSES
+from service.moments import QueryMoment
 from service.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from service.policy import Permission
+from service.touchpoints.limits import BodyLimitedRoute
 
-router = APIRouter(prefix="/access-log", tags=["access log"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/access-log", tags=["access log"], responses=PROBLEM_RESPONSES, route_class=BodyLimitedRoute
+)
 
 
 @router.get("", operation_id="list_access_log", response_model=Page[AccessLogEntryPublic])
@@ -24,8 +27,8 @@ async def list_access_log(
     action: Annotated[str | None, Query(description="Only this action, e.g. `user.update`.")] = None,
     sub: Annotated[str | None, Query(description="Only this caller (token subject).")] = None,
     resource_type: Annotated[str | None, Query(description="Only this kind of record.")] = None,
-    at_from: Annotated[datetime | None, Query(description="Entries at or after this moment.")] = None,
-    at_to: Annotated[datetime | None, Query(description="Entries before this moment.")] = None,
+    at_from: Annotated[QueryMoment | None, Query(description="Entries at or after this moment.")] = None,
+    at_to: Annotated[QueryMoment | None, Query(description="Entries before this moment.")] = None,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> Page[AccessLogEntryPublic]:

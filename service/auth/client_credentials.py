@@ -107,7 +107,9 @@ def parse_token_request(content_type: str | None, body: bytes, authorization: st
         raise _invalid_client(
             "both client_id and client_secret are required", used_basic_auth=basic is not None
         )
-    if len(client_id) > MAX_CREDENTIAL_LENGTH or len(secret) > MAX_CREDENTIAL_LENGTH:
+    # A NUL could only fail the lookup (Postgres stores none): such credentials are simply not valid.
+    too_long = len(client_id) > MAX_CREDENTIAL_LENGTH or len(secret) > MAX_CREDENTIAL_LENGTH
+    if too_long or "\x00" in client_id or "\x00" in secret:
         raise _invalid_client("client credentials are not valid", used_basic_auth=basic is not None)
     return TokenRequest(
         grant_type=grant_type,

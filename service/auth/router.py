@@ -16,8 +16,14 @@ from service.dependencies import SessionDep, require
 from service.errors import PROBLEM_RESPONSES
 from service.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from service.policy import Permission
+from service.touchpoints.limits import BodyLimitedRoute
 
-router = APIRouter(prefix="/integration-clients", tags=["authentication"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/integration-clients",
+    tags=["authentication"],
+    responses=PROBLEM_RESPONSES,
+    route_class=BodyLimitedRoute,
+)
 
 ClientManager = Annotated[Principal, Depends(require(Permission.integration_client_manage))]
 

@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from service.input_model import ApiInput
+
 SourceSystem = Annotated[
     str,
     StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"),
@@ -17,7 +19,7 @@ SourceSystem = Annotated[
 ]
 
 
-class IntegrationClientCreate(BaseModel):
+class IntegrationClientCreate(ApiInput):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)] = Field(

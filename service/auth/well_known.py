@@ -6,8 +6,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from service.dependencies import public
+from service.touchpoints.limits import BodyLimitedRoute
 
-router = APIRouter(tags=["authentication"])
+router = APIRouter(tags=["authentication"], route_class=BodyLimitedRoute)
 
 
 @router.get(

@@ -9,10 +9,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
@@ -21,12 +23,17 @@ from graphql import (
     GraphQLUnionType,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
+    NamedTypeNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     VariableNode,
+    Visitor,
     get_named_type,
     is_composite_type,
     value_from_ast_untyped,
+    visit,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
@@ -209,6 +216,65 @@ def _with_defaults(document: Any, variables: Mapping[str, Any]) -> dict[str, Any
     return merged
 
 
+def _holds_nul(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                return True
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _nul_error(name: str) -> GraphQLError:
+    return GraphQLError(
+        f"{name} may not contain the NUL character (U+0000)",
+        extensions={
+            "code": "BAD_USER_INPUT",
+            "status": 422,
+            "errors": [{"field": name, "rule": "nul_character", "message": "may not contain U+0000"}],
+        },
+    )
+
+
+def nul_argument_errors(
+    schema: GraphQLSchema, document: Any, variables: Mapping[str, Any] | None, query: str | None = None
+) -> list[GraphQLError]:
+    """Text arguments (filters, cursors) holding NUL, which Postgres cannot store or compare.
+
+    Input objects are left out: they are validated by the REST input models, which refuse NUL by
+    field, so one bad item of a batch is refused on its own.
+    """
+    errors: list[GraphQLError] = []
+    given = variables or {}
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            continue
+        for variable in definition.variable_definitions or ():
+            type_node: Any = variable.type
+            while not isinstance(type_node, NamedTypeNode):
+                type_node = type_node.type  # through non-null and list wrappers
+            if isinstance(schema.get_type(type_node.name.value), GraphQLInputObjectType):
+                continue
+            name = variable.variable.name.value
+            if _holds_nul(given.get(name)):
+                errors.append(_nul_error(f"${name}"))
+
+    class Literals(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+            values = node.value.values if isinstance(node.value, ListValueNode) else (node.value,)
+            if any(isinstance(v, StringValueNode) and "\x00" in v.value for v in values):
+                errors.append(_nul_error(node.name.value))
+
+    # A literal can only hold NUL written as an escape (the lexer refuses a raw one): most documents
+    # have no escape at all and are not walked.
+    if query is None or "\\u" in query:
+        visit(document, Literals())
+    return errors
+
+
 # Documents that passed validation, by their text and the rules they passed: validating a dashboard's
 # query costs far more than running it, and the same few queries arrive again and again. Bounded, so
 # a stream of distinct documents cannot grow it; refused documents are not kept.
@@ -252,6 +318,8 @@ class QueryCostLimiter(SchemaExtension):
                 errors = validate_document(graphql_schema, document, rules)
                 if not errors and query:
                     _remember_valid(query, rules)
+            if not errors:
+                errors = nul_argument_errors(graphql_schema, document, context.variables, context.query)
             if not errors:
                 cost = query_cost(graphql_schema, document, context.variables)
                 if cost > self.max_cost:

@@ -9,7 +9,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from service.availability import describe
-from service.errors import Unavailable, retry_after_seconds
+from service.errors import InvalidInput, Unavailable, UnsupportedMediaType, retry_after_seconds
 from service.graphql.context import GraphQLContext, get_context, graphql_caller
 from service.graphql.errors import is_unavailable
 from service.graphql.schema import schema
@@ -36,6 +36,43 @@ class IngrainGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
         return await super().process_result(request, result)
 
 
+# The members of a GraphQL-over-HTTP request body, with the JSON types each may take.
+_OPERATION_MEMBERS: dict[str, tuple[type, ...]] = {
+    "query": (str,),
+    "variables": (dict, type(None)),
+    "operationName": (str, type(None)),
+    "extensions": (dict, type(None)),
+}
+
+_JSON_NAMES = {str: "a string", dict: "an object", type(None): "null"}
+
+
+async def json_operations(request: Request) -> None:
+    """An operation is a JSON object with a `query` string; anything else is refused as a problem
+    naming the member, before Strawberry reads it (it answers bare text, or fails on a non-object)."""
+    if request.method != "POST":
+        return
+    content_type = request.headers.get("content-type", "")
+    if "json" not in content_type:
+        message = "post GraphQL operations as application/json"
+        raise UnsupportedMediaType(
+            message, errors=[{"field": "content-type", "rule": "json_required", "message": message}]
+        )
+    body = await request.json() if await request.body() else None
+    if not isinstance(body, dict):
+        raise _invalid_operation("body", "model_type", "an operation is a JSON object with a `query`")
+    for member, types in _OPERATION_MEMBERS.items():
+        if member == "query" and member not in body:
+            raise _invalid_operation(member, "missing", "the operation's document is required")
+        if not isinstance(body.get(member), types):
+            expected = " or ".join(_JSON_NAMES[t] for t in types)
+            raise _invalid_operation(member, "wrong_type", f"must be {expected}")
+
+
+def _invalid_operation(field: str, rule: str, message: str) -> InvalidInput:
+    return InvalidInput(f"{field}: {message}", errors=[{"field": field, "rule": rule, "message": message}])
+
+
 def graphql_router(settings: Settings) -> GraphQLRouter[GraphQLContext, None]:
     router = IngrainGraphQLRouter(
         schema,
@@ -45,7 +82,7 @@ def graphql_router(settings: Settings) -> GraphQLRouter[GraphQLContext, None]:
         graphql_ide="graphiql" if settings.graphql_introspection else None,
         # Operations are POSTed; GET serves the explorer page only.
         allow_queries_via_get=False,
-        dependencies=[Depends(graphql_caller)],
+        dependencies=[Depends(graphql_caller), Depends(json_operations)],
         # The GraphQL contract is openapi/schema.graphql, not the OpenAPI document.
         include_in_schema=False,
         # Bodies are bounded as REST's touchpoint bodies are, before anything parses them.

@@ -12,6 +12,7 @@ from service.graphql.reference.innovations import InnovationMutation, Innovation
 from service.graphql.reference.people import PeopleQuery
 from service.graphql.reference.services import ServiceQuery
 from service.graphql.reference.staff import StaffQuery
+from service.graphql.scalars import SCALAR_OVERRIDES
 from service.graphql.status.queries import StatusQuery
 from service.graphql.status.thresholds import ThresholdsMutation, ThresholdsQuery
 from service.graphql.touchpoints.mutations import TouchpointMutation
@@ -54,5 +55,7 @@ schema = IngrainSchema(
     mutation=Mutation,
     # Each kind's type is reached through the Touchpoint interface only.
     types=KIND_TYPES,
+    # ISO 8601 only, with an offset, inside the accepted range of dates (service/moments.py).
+    scalar_overrides=SCALAR_OVERRIDES,
     extensions=[*limit_extensions(), *error_extensions()],
 )

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends, Request
 from service.dependencies import public
 from service.errors import Unavailable, retry_after_seconds
 from service.health import service as health_service
+from service.touchpoints.limits import BodyLimitedRoute
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=BodyLimitedRoute)
 
 
 @router.get("/healthz", operation_id="healthz", dependencies=[Depends(public())])

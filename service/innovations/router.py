@@ -30,9 +30,10 @@ from service.reference.routing import (
     problems,
     set_location,
 )
+from service.touchpoints.limits import BodyLimitedRoute
 from service.vocabulary import Phase
 
-router = APIRouter(prefix="/innovations", tags=["innovations"])
+router = APIRouter(prefix="/innovations", tags=["innovations"], route_class=BodyLimitedRoute)
 
 Manager = Annotated[Principal, Depends(require(Permission.innovation_manage))]
 Syncer = Annotated[Principal, Depends(require(Permission.innovation_manage, Permission.reference_write))]

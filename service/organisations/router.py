@@ -1,7 +1,6 @@
 """Organisation administration: organisations, their first users, commissioning and access grants."""
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
@@ -9,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, status
 from service.auth.principal import Principal
 from service.dependencies import SessionDep, SettingsDep, authenticated, require
 from service.errors import PROBLEM_RESPONSES
+from service.moments import QueryDate
 from service.organisations import grants, service
 from service.organisations.schemas import (
     AccessGrantCreate,
@@ -21,20 +21,28 @@ from service.organisations.schemas import (
 )
 from service.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from service.policy import Permission
+from service.touchpoints.limits import BodyLimitedRoute
 from service.users import service as users
 from service.users.schemas import UserCreate, UserPublic
 from service.vocabulary import OrganisationKind, Role
 
 P = Permission
-organisations_router = APIRouter(prefix="/organisations", tags=["organisations"], responses=PROBLEM_RESPONSES)
-relationships_router = APIRouter(
-    prefix="/commissioning-relationships", tags=["organisations"], responses=PROBLEM_RESPONSES
+organisations_router = APIRouter(
+    prefix="/organisations", tags=["organisations"], responses=PROBLEM_RESPONSES, route_class=BodyLimitedRoute
 )
-grants_router = APIRouter(prefix="/access-grants", tags=["organisations"], responses=PROBLEM_RESPONSES)
+relationships_router = APIRouter(
+    prefix="/commissioning-relationships",
+    tags=["organisations"],
+    responses=PROBLEM_RESPONSES,
+    route_class=BodyLimitedRoute,
+)
+grants_router = APIRouter(
+    prefix="/access-grants", tags=["organisations"], responses=PROBLEM_RESPONSES, route_class=BodyLimitedRoute
+)
 
 PlatformAdmin = Annotated[Principal, Depends(require(P.organisation_manage))]
 GrantManager = Annotated[Principal, Depends(require(P.access_grant_manage))]
-ActiveOn = Annotated[date | None, Query(description="Only those in force on this day.")]
+ActiveOn = Annotated[QueryDate | None, Query(description="Only those in force on this day.")]
 
 
 # Organisations

@@ -6,6 +6,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from service.input_model import ApiInput
 from service.vocabulary import OrganisationKind
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -20,7 +21,7 @@ def _dates_ordered(starts_on: date, ends_on: date | None) -> None:
         raise ValueError("ends_on must not be before starts_on")
 
 
-class OrganisationCreate(BaseModel):
+class OrganisationCreate(ApiInput):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
@@ -34,7 +35,7 @@ class OrganisationPublic(BaseModel):
     created_at: datetime
 
 
-class CommissioningRelationshipCreate(BaseModel):
+class CommissioningRelationshipCreate(ApiInput):
     model_config = ConfigDict(extra="forbid")
 
     commissioner_id: uuid.UUID = Field(description="An organisation of kind `commissioner`.")
@@ -49,7 +50,7 @@ class CommissioningRelationshipCreate(BaseModel):
         return self
 
 
-class CommissioningRelationshipUpdate(BaseModel):
+class CommissioningRelationshipUpdate(ApiInput):
     """Fields left out stay as they are."""
 
     model_config = ConfigDict(extra="forbid")
@@ -69,7 +70,7 @@ class CommissioningRelationshipPublic(BaseModel):
     active: bool = Field(description="In force today.")
 
 
-class AccessGrantCreate(BaseModel):
+class AccessGrantCreate(ApiInput):
     model_config = ConfigDict(extra="forbid")
 
     regulator_id: uuid.UUID = Field(description="An organisation of kind `regulator`.")

@@ -26,8 +26,9 @@ from service.reference.routing import (
     set_location,
 )
 from service.reference.types import EXTERNAL_REF_PATTERN, MAX_EXTERNAL_REF
+from service.touchpoints.limits import BodyLimitedRoute
 
-router = APIRouter(prefix="/people", tags=["people"])
+router = APIRouter(prefix="/people", tags=["people"], route_class=BodyLimitedRoute)
 
 
 @router.post(

@@ -4,27 +4,28 @@ Both answer with an `ETag`; send it back as `If-None-Match` and an unchanged por
 `304 Not Modified` after a fingerprint query, without computing a single status.
 """
 
-from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from service.auth.principal import Principal
 from service.dependencies import SessionDep, require
+from service.moments import QueryDate, QueryMoment
 from service.pagination import CursorParam
 from service.policy import Permission
 from service.portfolio import service as rules
 from service.portfolio.schemas import PortfolioPage, StageChangePage
 from service.reference.routing import problems
 from service.status.service import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, MIN_WINDOW_DAYS
+from service.touchpoints.limits import BodyLimitedRoute
 
-router = APIRouter(prefix="/portfolio", tags=["portfolio"])
+router = APIRouter(prefix="/portfolio", tags=["portfolio"], route_class=BodyLimitedRoute)
 
 PortfolioReader = Annotated[Principal, Depends(require(Permission.portfolio_read))]
 WindowDays = Annotated[
     int, Query(ge=MIN_WINDOW_DAYS, le=MAX_WINDOW_DAYS, description="Length of the status window.")
 ]
-AsOf = Annotated[datetime | None, Query(description="Default: the start of the current hour (UTC).")]
+AsOf = Annotated[QueryMoment | None, Query(description="Default: the start of the current hour (UTC).")]
 IfNoneMatch = Annotated[str | None, Header(description="An `ETag` from an earlier answer.")]
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not modified since the `ETag` sent"}}
 
@@ -86,7 +87,7 @@ async def get_portfolio_changes(
     response: Response,
     session: SessionDep,
     principal: PortfolioReader,
-    since: Annotated[date | None, Query(description="Default: the start of the previous month.")] = None,
+    since: Annotated[QueryDate | None, Query(description="Default: the start of the previous month.")] = None,
     window_days: WindowDays = DEFAULT_WINDOW_DAYS,
     as_of: AsOf = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Changes per page.")] = 100,

@@ -16,7 +16,13 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.principal import Principal
-from service.pagination import decode_cursor, encode_cursor
+from service.pagination import (
+    cursor_moment,
+    cursor_optional_uuid,
+    cursor_uuid,
+    decode_cursor,
+    encode_cursor,
+)
 from service.policy import Permission, check
 from service.portfolio import repository
 from service.portfolio.schemas import (
@@ -101,8 +107,8 @@ async def portfolio_status(
     *, session: AsyncSession, portfolio: Portfolio, limit: int = 20, cursor: str | None = None
 ) -> PortfolioPage:
     """Each commissioned provider (a page of them), with its innovations' statuses."""
-    after = decode_cursor(cursor, arity=1)
-    scopes = [s for s in portfolio.scopes if after is None or str(s.provider_id) > after[0]]
+    after = decode_cursor(cursor, cursor_uuid)
+    scopes = [s for s in portfolio.scopes if after is None or str(s.provider_id) > str(after[0])]
     page, more = scopes[:limit], len(scopes) > limit
     items = []
     for scope in page:
@@ -190,9 +196,16 @@ async def portfolio_changes(
                         )
                     )
     changes.sort(key=_change_key)
-    after_key = decode_cursor(cursor, arity=4)
-    if after_key is not None:
-        changes = [c for c in changes if _change_key(c) > tuple(after_key)]
+    position = decode_cursor(cursor, cursor_moment, cursor_uuid, cursor_uuid, cursor_optional_uuid)
+    if position is not None:
+        at, provider_id, innovation_id, service_id = position
+        after_key = (
+            at.astimezone(UTC).isoformat(),
+            str(provider_id),
+            str(innovation_id),
+            str(service_id or ""),
+        )
+        changes = [c for c in changes if _change_key(c) > after_key]
     page, more = changes[:limit], len(changes) > limit
     next_cursor = encode_cursor(list(_change_key(page[-1]))) if more and page else None
     return StageChangePage(

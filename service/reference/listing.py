@@ -7,8 +7,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Select, tuple_
 
-from service.errors import InvalidInput
-from service.pagination import decode_cursor, encode_cursor
+from service.pagination import decode_time_id_cursor, encode_cursor
 
 
 class Keyed(Protocol):
@@ -22,18 +21,9 @@ S = TypeVar("S", bound=Select[Any])
 
 def ordered_after(stmt: S, created_at: Any, row_id: Any, cursor: str | None) -> S:
     """Order by (created_at, id) and start after the cursor's row."""
-    values = decode_cursor(cursor, arity=2)
-    if values is not None:
-        try:
-            after_at = datetime.fromisoformat(str(values[0]))
-            after_id = uuid.UUID(str(values[1]))
-        except ValueError:
-            raise InvalidInput(
-                "cursor: not a cursor this list returned",
-                errors=[
-                    {"field": "cursor", "rule": "cursor_invalid", "message": "not a cursor from this list"}
-                ],
-            ) from None
+    after = decode_time_id_cursor(cursor)
+    if after is not None:
+        after_at, after_id = after
         stmt = stmt.where(tuple_(created_at, row_id) > tuple_(after_at, after_id))
     return stmt.order_by(created_at, row_id)
 

@@ -6,6 +6,8 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from service.input_model import ApiInput
+
 # An integration's own name for itself, e.g. `acme-care`; it is part of sync URLs.
 SOURCE_SYSTEM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 # Any printable reference without surrounding whitespace; slashes are fine (the sync route takes a path).
@@ -40,7 +42,7 @@ AtLeastOneServiceIds = Annotated[
 ]
 
 
-class InputModel(BaseModel):
+class InputModel(ApiInput):
     """Request bodies refuse unknown fields, so a misspelt field is an error rather than ignored."""
 
     model_config = ConfigDict(extra="forbid")

@@ -18,8 +18,9 @@ from service.reference.routing import (
 )
 from service.services import service as rules
 from service.services.schemas import ServiceCreate, ServiceFilter, ServicePublic, ServiceSync, ServiceUpdate
+from service.touchpoints.limits import BodyLimitedRoute
 
-router = APIRouter(prefix="/services", tags=["services"])
+router = APIRouter(prefix="/services", tags=["services"], route_class=BodyLimitedRoute)
 
 
 @router.post(

@@ -1,11 +1,11 @@
 """REST for staff members: create, list, read, update (a leaver gets `left_on`), sync by reference."""
 
 import uuid
-from datetime import date
 
 from fastapi import APIRouter, Query, Request, Response
 
 from service.dependencies import SessionDep
+from service.moments import QueryDate
 from service.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from service.reference.routing import (
     ExternalRefPath,
@@ -25,9 +25,10 @@ from service.staff.schemas import (
     StaffMemberSync,
     StaffMemberUpdate,
 )
+from service.touchpoints.limits import BodyLimitedRoute
 from service.vocabulary import StaffRole
 
-router = APIRouter(prefix="/staff", tags=["staff"])
+router = APIRouter(prefix="/staff", tags=["staff"], route_class=BodyLimitedRoute)
 
 IDENTITY_NOTE = "`display_name` and `external_ref` are null for callers that may not read staff identity."
 
@@ -61,7 +62,7 @@ async def list_staff_members(
     principal: Reader,
     service_id: uuid.UUID | None = Query(default=None, description="Only staff working in this service."),
     role: StaffRole | None = Query(default=None, description="Only staff in this role."),
-    active_on: date | None = Query(
+    active_on: QueryDate | None = Query(
         default=None, description="Only staff employed on this day (started on or before, not yet left)."
     ),
     include_leavers: bool = Query(default=False, description="Also staff whose `left_on` has passed."),

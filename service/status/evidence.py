@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import record_access
 from service.auth.principal import Principal
-from service.pagination import decode_cursor, encode_cursor
+from service.pagination import decode_time_id_cursor, encode_cursor
 from service.policy import Permission, allowed, check
 from service.status import repository
 from service.status.access import innovation_scope
@@ -177,12 +177,11 @@ async def indicator_evidence(
         params["visible_systems"] = await _visible_systems(
             session, scope.provider_id, innovation_id, visible, moment, window_days
         )
-    after = decode_cursor(cursor, arity=2)
+    after = decode_time_id_cursor(cursor)
     keyset = ""
     if after:
         keyset = "AND (t.occurred_at, t.id) > (:after_at, :after_id)"
-        params["after_at"] = datetime.fromisoformat(after[0])
-        params["after_id"] = uuid.UUID(after[1])
+        params["after_at"], params["after_id"] = after
     sql = f"""
         SELECT t.id, t.kind, t.system, t.service_id, t.occurred_at, t.shift, t.recorded_by_id,
                t.subject_staff_id, t.person_ref_id, t.text, t.facts,

@@ -2,13 +2,13 @@
 the evidence behind an indicator, and the thresholds statuses are judged against."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 
 from service.auth.principal import Principal
 from service.dependencies import SessionDep, require
+from service.moments import QueryMoment
 from service.pagination import CursorParam, LimitParam, Page
 from service.policy import Permission
 from service.reference.routing import problems
@@ -24,8 +24,9 @@ from service.status.schemas import (
 )
 from service.status.thresholds import ThresholdOverrides
 from service.status.vocabulary import IndicatorKey
+from service.touchpoints.limits import BodyLimitedRoute
 
-router = APIRouter(tags=["status"])
+router = APIRouter(tags=["status"], route_class=BodyLimitedRoute)
 
 StatusReader = Annotated[Principal, Depends(require(Permission.status_read))]
 EvidenceReader = Annotated[Principal, Depends(require(Permission.evidence_read))]
@@ -45,13 +46,13 @@ WindowDays = Annotated[
     ),
 ]
 AsOf = Annotated[
-    datetime | None,
+    QueryMoment | None,
     Query(
         description="The moment described: touchpoints that occurred before it, as recorded now. Default now."
     ),
 ]
 KnownAt = Annotated[
-    datetime | None,
+    QueryMoment | None,
     Query(
         description="Use only what had been recorded (and corrected) by this moment. `as_of` defaults to it."
     ),

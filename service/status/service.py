@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.principal import Principal
 from service.errors import InvalidInput, NotFound
-from service.pagination import Page, decode_cursor, encode_cursor
+from service.pagination import Page, cursor_uuid, decode_cursor, encode_cursor
 from service.policy import Permission, check
 from service.scoping import ProviderScope
 from service.status import repository
@@ -283,8 +283,8 @@ async def list_statuses(
     check(principal, Permission.status_read)
     check_window(window_days)
     moment, _ = resolve_moments(as_of, None)
-    after = decode_cursor(cursor, arity=2)
-    after_key = (uuid.UUID(after[0]), uuid.UUID(after[1])) if after else None
+    after = decode_cursor(cursor, cursor_uuid, cursor_uuid)
+    after_key = (after[0], after[1]) if after else None
     wanted: list[tuple[ProviderScope, uuid.UUID]] = []
     for scope in await readable_scopes(session, principal, as_of=moment):
         for row in sorted(await repository.innovations(session, scope.provider_id), key=lambda r: r.id):

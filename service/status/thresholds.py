@@ -7,9 +7,10 @@ than green by changing only one of the two.
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from service.errors import InvalidInput, invalid_from_pydantic
+from service.input_model import ApiInput
 
 Share = Annotated[float, Field(ge=0, le=1)]
 Percent = Annotated[float, Field(ge=0, le=100)]
@@ -17,7 +18,7 @@ ScaleGap = Annotated[float, Field(ge=0, le=4, description="Points on the 1–5 p
 MinEvidence = Annotated[int, Field(ge=1, le=10_000)]
 
 
-class _Strict(BaseModel):
+class _Strict(ApiInput):
     # Frozen: thresholds are values, safe to share and to use as cache keys.
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -12,13 +12,14 @@ text. A new free-text fact is withheld by being declared `FactText`; nothing els
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictBool, StrictInt
+from pydantic import ConfigDict, Field, PlainValidator, StrictBool, StrictInt
 from pydantic_core import PydanticCustomError
 
+from service.input_model import ApiInput
 from service.touchpoints.limits import MAX_FACT_TEXT_CHARS
 
 
-class Facts(BaseModel):
+class Facts(ApiInput):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 

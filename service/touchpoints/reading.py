@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import record_access
 from service.auth.principal import Principal
-from service.errors import Forbidden, InvalidInput, NotFound
-from service.pagination import Page, decode_cursor, encode_cursor
+from service.errors import Forbidden, NotFound
+from service.pagination import Page, decode_time_id_cursor, encode_cursor
 from service.policy import Permission, allowed
 from service.staff.models import StaffMember
 from service.touchpoints.free_text import disclose, holds_free_text, may_read_free_text
@@ -218,16 +218,7 @@ class TouchpointFilters:
 
 
 def _cursor_position(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    values = decode_cursor(cursor, arity=2)
-    if values is None:
-        return None
-    try:
-        return datetime.fromisoformat(str(values[0])), uuid.UUID(str(values[1]))
-    except ValueError:
-        raise InvalidInput(
-            "cursor: not a cursor this list returned",
-            errors=[{"field": "cursor", "rule": "cursor_invalid", "message": "not a cursor from this list"}],
-        ) from None
+    return decode_time_id_cursor(cursor)
 
 
 async def list_touchpoints(

@@ -9,11 +9,12 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
-from pydantic import AwareDatetime, SkipValidation, TypeAdapter
+from pydantic import SkipValidation, TypeAdapter
 
 from service.auth.principal import Principal
 from service.dependencies import SessionDep, require, writes_in_one_statement
 from service.errors import PROBLEM_JSON, PROBLEM_RESPONSES, InvalidInput
+from service.moments import QueryMoment
 from service.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from service.policy import Permission
 from service.touchpoints.corrections import (
@@ -245,8 +246,8 @@ async def list_(
     staff_id: Annotated[uuid.UUID | None, Query(description="Recorder or subject.")] = None,
     person_ref_id: uuid.UUID | None = None,
     source_system: str | None = None,
-    occurred_from: Annotated[AwareDatetime | None, Query(description="Inclusive.")] = None,
-    occurred_to: Annotated[AwareDatetime | None, Query(description="Exclusive.")] = None,
+    occurred_from: Annotated[QueryMoment | None, Query(description="Inclusive.")] = None,
+    occurred_to: Annotated[QueryMoment | None, Query(description="Exclusive.")] = None,
     limit: LimitParam = DEFAULT_LIMIT,
     cursor: CursorParam = None,
 ) -> Page[TouchpointPublic]:

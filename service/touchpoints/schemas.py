@@ -14,6 +14,7 @@ from pydantic import (
     field_validator,
 )
 
+from service.input_model import ApiInput
 from service.touchpoints.facts import (
     FREE_TEXT,
     AttendanceFacts,
@@ -59,7 +60,7 @@ ExternalId = Annotated[
 ]
 
 
-class TouchpointFields(BaseModel):
+class TouchpointFields(ApiInput):
     """What every kind carries: provenance (who, where, when, which system) and what it references."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -191,7 +192,7 @@ class TouchpointCreate(RootModel[TouchpointCreateUnion]):
     """A touchpoint as posted: the shape of `facts` follows `kind`."""
 
 
-class TouchpointBatchCreate(BaseModel):
+class TouchpointBatchCreate(ApiInput):
     items: Annotated[list[TouchpointCreate], Field(max_length=MAX_BATCH_ITEMS)]
 
 

@@ -10,11 +10,12 @@ from service.dependencies import SessionDep, SettingsDep, require
 from service.errors import PROBLEM_RESPONSES
 from service.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from service.policy import Permission
+from service.touchpoints.limits import BodyLimitedRoute
 from service.users import service
 from service.users.schemas import UserCreate, UserPublic, UserUpdate
 from service.vocabulary import Role
 
-router = APIRouter(prefix="/users", tags=["users"], responses=PROBLEM_RESPONSES)
+router = APIRouter(prefix="/users", tags=["users"], responses=PROBLEM_RESPONSES, route_class=BodyLimitedRoute)
 
 UserManager = Annotated[Principal, Depends(require(Permission.user_manage))]
 

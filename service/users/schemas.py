@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from service.input_model import ApiInput
 from service.vocabulary import Role
 
 Subject = Annotated[
@@ -28,7 +29,7 @@ ServiceLimit = Annotated[
 ]
 
 
-class UserCreate(BaseModel):
+class UserCreate(ApiInput):
     model_config = ConfigDict(extra="forbid")
 
     sub: Subject
@@ -37,7 +38,7 @@ class UserCreate(BaseModel):
     service_ids: ServiceLimit = None
 
 
-class UserUpdate(BaseModel):
+class UserUpdate(ApiInput):
     """Fields left out stay as they are; `service_ids: null` lifts a service limit."""
 
     model_config = ConfigDict(extra="forbid")
