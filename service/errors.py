@@ -207,10 +207,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Exception, _unexpected_handler)
 
 
+# What every authenticated route can answer. 503: the token names an external identity provider whose
+# signing keys cannot be fetched, so it can be judged neither valid nor invalid.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {
         "description": HTTPStatus(status).phrase,
         "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
     }
-    for status in (401, 403, 404, 422)
+    for status in (401, 403, 404, 422, 503)
 }
