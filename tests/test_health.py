@@ -19,7 +19,11 @@ async def test_readyz_is_503_when_migrations_are_behind(client: httpx.AsyncClien
         await conn.execute(text("UPDATE alembic_version SET version_num = 'behind'"))
     response = await client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["status"] == "migrating"
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 503
+    assert body["readiness"] == "migrating"
+    assert body["revision"] == "behind"
 
 
 async def test_unknown_route_is_problem_json(client: httpx.AsyncClient) -> None:

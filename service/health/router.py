@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from service.dependencies import public
+from service.errors import PROBLEM_JSON, Unavailable
 from service.health import service as health_service
 
 router = APIRouter(tags=["operations"])
@@ -19,9 +20,18 @@ async def healthz() -> dict[str, str]:
     "/readyz",
     operation_id="readyz",
     dependencies=[Depends(public())],
-    responses={503: {"description": "Database unreachable or migrations not at head"}},
+    responses={
+        503: {
+            "description": "Database unreachable or migrations not at head; `readiness` says which",
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    },
 )
 async def readyz(request: Request) -> JSONResponse:
     """The database answers and its schema is at the latest migration."""
     report = await health_service.readiness(request.app.state.engine)
-    return JSONResponse(report, status_code=200 if report["status"] == "ready" else 503)
+    if report["status"] != "ready":
+        # An error like any other: problem+json, the report's facts as extensions.
+        facts = {key: value for key, value in report.items() if key != "status"}
+        raise Unavailable(f"not ready: {report['status']}", readiness=report["status"], **facts)
+    return JSONResponse(report)
