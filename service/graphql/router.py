@@ -1,9 +1,15 @@
 """/graphql on the REST app: the same verifier, policy table and service functions."""
 
+from typing import Any
+
+# What Strawberry raises for a request it cannot take (cross_web is its HTTP layer).
+from cross_web import HTTPException as GraphQLHTTPError
 from fastapi import Depends
 from fastapi.routing import APIWebSocketRoute
+from starlette.exceptions import HTTPException
 from strawberry.fastapi import GraphQLRouter
 
+from service.errors import ProblemError
 from service.graphql.context import GraphQLContext, get_context, graphql_caller
 from service.graphql.schema import schema
 from service.settings import Settings
@@ -12,8 +18,29 @@ from service.touchpoints.limits import BodyLimitedRoute
 GRAPHQL_PATH = "/graphql"
 
 
+class ProblemGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
+    """Strawberry answers a request it cannot take (no JSON, no query, a query over GET) in plain text;
+    here it is a problem+json like every other error."""
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return super().decode_json(data)
+        except UnicodeDecodeError as exc:
+            # Strawberry turns malformed JSON into a 400 but lets undecodable bytes through as a 500.
+            raise GraphQLHTTPError(400, "Unable to parse request body as JSON: it is not UTF-8") from exc
+
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().run(*args, **kwargs)
+        except GraphQLHTTPError as exc:
+            if exc.status_code == 400:
+                rule = {"field": "body", "rule": "graphql_request", "message": exc.reason}
+                raise ProblemError(exc.reason, errors=[rule]) from exc
+            raise HTTPException(exc.status_code, detail=exc.reason) from exc
+
+
 def graphql_router(settings: Settings) -> GraphQLRouter[GraphQLContext, None]:
-    router: GraphQLRouter[GraphQLContext, None] = GraphQLRouter(
+    router = ProblemGraphQLRouter(
         schema,
         path=GRAPHQL_PATH,
         context_getter=get_context,
