@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import schemathesis
-from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.errors import FailureGroup
 
 from service.graphql.errors import MASKED_MESSAGE
 
@@ -106,7 +106,8 @@ class Tally:
             yield
         except FailureGroup as group:
             for failure in group.exceptions:
-                self.failures.add((caller, operation, check_name(failure), failure.title))
+                title = getattr(failure, "title", None) or str(failure)
+                self.failures.add((caller, operation, check_name(failure), title))
             raise
 
     def summary(self) -> str:
@@ -122,7 +123,9 @@ class Tally:
         return "\n".join(lines)
 
 
-def check_name(failure: Failure) -> str:
-    if failure.checks:
-        return failure.checks[0]
-    return failure.title or type(failure).__name__
+def check_name(failure: AssertionError) -> str:
+    """The built-in check a failure belongs to, or the title of a custom one."""
+    checks: tuple[str, ...] = getattr(failure, "checks", ())
+    if checks:
+        return checks[0]
+    return getattr(failure, "title", None) or type(failure).__name__
