@@ -204,6 +204,11 @@ _HTTP_SLUGS = {404: "not-found", 405: "method-not-allowed", 401: "unauthenticate
 async def _http_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     status = exc.status_code
+    if status == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI answers a JSON body that is not UTF-8 with a bare 400, and malformed JSON with 422
+        # `json_invalid`: both are the one rule, answered the one way.
+        item = {"field": "body", "rule": "json_invalid", "message": "the body is not UTF-8 encoded JSON"}
+        return problem_response(request, InvalidInput(_summary([item]), errors=[item]))
     headers = getattr(exc, "headers", None)
     if status == 405:
         # Every method of the path, not only those of the route function that matched first.

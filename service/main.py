@@ -118,8 +118,9 @@ _WITHOUT_DATABASE = frozenset({"healthz", "get_jwks"})
 def _document_unavailability(schema: dict[str, Any]) -> None:
     """Every operation that uses the database may answer 503 while it is unavailable."""
     schema["components"].setdefault("responses", {})["Unavailable"] = {
-        "description": "The database is unavailable (down, starting up, out of connections): "
-        "send the same request again after `Retry-After` seconds.",
+        "description": "The database is unavailable (down, starting up, out of connections), or the "
+        "signing keys of the token's identity provider cannot be fetched: send the same request again "
+        "after `Retry-After` seconds.",
         "headers": {
             "Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}
         },

@@ -6,6 +6,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -64,10 +65,10 @@ async def template_url(server_url: str) -> str:
     return url
 
 
-@pytest.fixture
-async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
-    """A database of this test's own, cloned from the migrated template."""
-    name = f"ingrain_t_{uuid.uuid4().hex[:12]}"
+@asynccontextmanager
+async def cloned_database(server_url: str, prefix: str = "ingrain_t") -> AsyncIterator[str]:
+    """A database cloned from the migrated template, dropped on exit."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     conn = await _admin(server_url)
     try:
         await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
@@ -81,6 +82,13 @@ async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]
             await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         finally:
             await conn.close()
+
+
+@pytest.fixture
+async def database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
+    """A database of this test's own, cloned from the migrated template."""
+    async with cloned_database(server_url) as url:
+        yield url
 
 
 @pytest.fixture

@@ -22,6 +22,8 @@ async def test_readyz_is_503_when_migrations_are_behind(client: httpx.AsyncClien
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.headers["retry-after"]
     assert response.json()["readiness"] == "migrating"
+    assert response.json()["status"] == 503
+    assert response.json()["revision"] == "behind"
 
 
 async def test_unknown_route_is_problem_json(client: httpx.AsyncClient) -> None:

@@ -16,6 +16,7 @@ from service.dependencies import SessionDep, require
 from service.errors import PROBLEM_RESPONSES
 from service.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from service.policy import Permission
+from service.reference.routing import problems
 from service.touchpoints.limits import BodyLimitedRoute
 
 router = APIRouter(
@@ -78,6 +79,8 @@ async def get_integration_client(
     "/{client_row_id}/rotate-secret",
     operation_id="rotate_integration_client_secret",
     response_model=IntegrationClientCredentials,
+    # A revoked client gets no new secret.
+    responses=problems(409),
 )
 async def rotate_integration_client_secret(
     session: SessionDep, principal: ClientManager, client_row_id: uuid.UUID

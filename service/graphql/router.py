@@ -1,15 +1,19 @@
 """/graphql on the REST app: the same verifier, policy table and service functions."""
 
 import logging
+from typing import Any
 
+# What Strawberry raises for a request it cannot take (cross_web is its HTTP layer).
+from cross_web import HTTPException as GraphQLHTTPError
 from fastapi import Depends, Request
 from fastapi.routing import APIWebSocketRoute
+from starlette.exceptions import HTTPException
 from strawberry.fastapi import GraphQLRouter
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from service.availability import describe
-from service.errors import InvalidInput, Unavailable, UnsupportedMediaType, retry_after_seconds
+from service.errors import InvalidInput, ProblemError, Unavailable, UnsupportedMediaType, retry_after_seconds
 from service.graphql.context import GraphQLContext, get_context, graphql_caller
 from service.graphql.errors import is_unavailable
 from service.graphql.schema import schema
@@ -21,6 +25,25 @@ log = logging.getLogger(__name__)
 
 
 class IngrainGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
+    """Strawberry's router answering as the REST app does: problem+json for a request it cannot take
+    (it answers those in plain text) and 503 for an operation the database could not serve."""
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return super().decode_json(data)
+        except UnicodeDecodeError as exc:
+            # Strawberry turns malformed JSON into a 400 but lets undecodable bytes through as a 500.
+            raise GraphQLHTTPError(400, "Unable to parse request body as JSON: it is not UTF-8") from exc
+
+    async def run(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().run(*args, **kwargs)
+        except GraphQLHTTPError as exc:
+            if exc.status_code == 400:
+                rule = {"field": "body", "rule": "graphql_request", "message": exc.reason}
+                raise ProblemError(exc.reason, errors=[rule]) from exc
+            raise HTTPException(exc.status_code, detail=exc.reason) from exc
+
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         """An operation the database could not serve is answered as REST answers it: 503 problem+json
         with `Retry-After`, like the 401 and 413 this endpoint answers before running anything.

@@ -33,7 +33,7 @@ SourceSystemQuery = Annotated[
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """The shared 401/403/404/422 problems plus any other statuses a route answers."""
+    """The shared problems (PROBLEM_RESPONSES) plus any other statuses a route answers."""
     out = dict(PROBLEM_RESPONSES)
     for status in statuses:
         out[status] = {

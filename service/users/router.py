@@ -10,6 +10,7 @@ from service.dependencies import SessionDep, SettingsDep, require
 from service.errors import PROBLEM_RESPONSES
 from service.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from service.policy import Permission
+from service.reference.routing import problems
 from service.touchpoints.limits import BodyLimitedRoute
 from service.users import service
 from service.users.schemas import UserCreate, UserPublic, UserUpdate
@@ -20,7 +21,14 @@ router = APIRouter(prefix="/users", tags=["users"], responses=PROBLEM_RESPONSES,
 UserManager = Annotated[Principal, Depends(require(Permission.user_manage))]
 
 
-@router.post("", operation_id="create_user", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+@router.post(
+    "",
+    operation_id="create_user",
+    status_code=status.HTTP_201_CREATED,
+    response_model=UserPublic,
+    # The organisation already has a user with this issuer and `sub`.
+    responses=problems(409),
+)
 async def create_user(
     session: SessionDep, settings: SettingsDep, principal: UserManager, data: UserCreate
 ) -> UserPublic:
@@ -65,7 +73,8 @@ async def get_user(session: SessionDep, principal: UserManager, user_id: uuid.UU
     return service.user_public(await service.get_user(session=session, principal=principal, user_id=user_id))
 
 
-@router.patch("/{user_id}", operation_id="update_user", response_model=UserPublic)
+# 409: an admin may not remove their own provider_admin role or disable their own account.
+@router.patch("/{user_id}", operation_id="update_user", response_model=UserPublic, responses=problems(409))
 async def update_user(
     session: SessionDep, principal: UserManager, user_id: uuid.UUID, data: UserUpdate
 ) -> UserPublic:

@@ -63,7 +63,41 @@ async def test_queries_are_not_taken_over_get(
     )
 
     assert response.status_code == 400, response.text
-    assert "data" not in response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "data" not in response.json()
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "field"),
+    [
+        (b"{not json", "application/json", 422, "body"),
+        (b'{"text": "\xff\xfe"}', "application/json", 422, "body"),
+        (b"{}", "application/json", 422, "query"),
+        (b'{"query": 1}', "application/json", 422, "query"),
+        (b"query={viewer{sub}}", "text/plain", 415, "content-type"),
+    ],
+    ids=["malformed", "not-utf8", "no-query", "query-not-a-string", "content-type"],
+)
+async def test_a_request_that_is_not_graphql_is_refused_as_problem_json(
+    body: bytes,
+    content_type: str,
+    status: int,
+    field: str,
+    client: httpx.AsyncClient,
+    tokens: TokenFactory,
+    session,
+) -> None:
+    """Refused as REST refuses the same body: 422 naming what is wrong, 415 for another media type."""
+    org = await factories.organisation(session)
+    headers = {**tokens.headers("care_worker", org.id), "Content-Type": content_type}
+
+    response = await client.post("/graphql", content=body, headers=headers)
+
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status
+    assert problem["errors"][0]["field"] == field
 
 
 async def test_introspection_answers_when_enabled(

@@ -197,3 +197,17 @@ async def test_a_body_that_is_not_an_object_is_refused(
     response = await client.post("/v1/touchpoints", json=[1, 2], headers=manager)
     assert response.status_code == 422
     assert response.json()["errors"][0]["rule"] == "model_type"
+
+
+@pytest.mark.parametrize(
+    "raw", [b'{"kind": "daily_note"', b'{"text": "\xff\xfe caf\xe9"}'], ids=["json", "utf8"]
+)
+async def test_a_body_that_is_not_json_is_refused_as_json_invalid(
+    raw: bytes, client: httpx.AsyncClient, manager: dict[str, str]
+) -> None:
+    response = await client.post(
+        "/v1/touchpoints", content=raw, headers={**manager, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["rule"] == "json_invalid"
