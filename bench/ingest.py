@@ -21,7 +21,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 import asyncpg
@@ -36,6 +35,7 @@ from bench.common import (
     running_server,
     seed_provider,
 )
+from bench.load import post_all
 from service.database import asyncpg_connect_kwargs
 from service.model_helpers import utcnow
 from service.runtime import tune_garbage_collector
@@ -194,7 +194,6 @@ async def post_batches(
 class SingleRun:
     latencies: list[float]
     seconds: float
-    retries: int
 
     @property
     def p50_ms(self) -> float:
@@ -215,57 +214,40 @@ def single_bodies(provider: Provider, now: datetime, first: int, count: int) -> 
 
 
 async def bench_single(
-    client: httpx.AsyncClient, path: str, headers: dict[str, str], bodies: list[bytes], concurrency: int
+    base_url: str, path: str, headers: dict[str, str], bodies: list[bytes], concurrency: int
 ) -> SingleRun:
-    """Post each body alone from `concurrency` clients; the first `concurrency` posts warm up."""
-    run = SingleRun([], 0.0, 0)
-
-    async def post(body: bytes, record: bool = True) -> None:
-        started = time.perf_counter()
-        try:
-            response = await client.post(path, content=body, headers=headers)
-        except httpx.TransportError:
-            # What a care record system does on a dropped connection: send the same note again.
-            # Its external id makes that safe; the retry's time counts in the latency.
-            run.retries += 1
-            response = await client.post(path, content=body, headers=headers)
-        if response.status_code not in (200, 201):
-            raise RuntimeError(f"single post answered {response.status_code}: {response.text[:300]}")
-        if record:
-            run.latencies.append(time.perf_counter() - started)
-
-    await run_concurrently(bodies[:concurrency], concurrency, partial(post, record=False))
-    run.seconds = await run_concurrently(bodies[concurrency:], concurrency, post)
-    run.latencies.sort()
-    return run
+    """Post each body alone from `concurrency` keep-alive connections (bench/load.py); the first
+    `concurrency` posts warm up."""
+    for timed in (bodies[:concurrency], bodies[concurrency:]):
+        answers, seconds = await post_all(base_url, path, timed, headers, concurrency)
+        refused = [a for a in answers if a.status not in (200, 201)]
+        if refused:
+            raise RuntimeError(f"single post answered {refused[0].status}: {refused[0].body[:300]!r}")
+    return SingleRun(sorted(a.seconds for a in answers), seconds)
 
 
 async def compare_single_posts(
     url: str, provider: Provider, headers: dict[str, str], now: datetime
 ) -> list[str]:
     """Single posts to the bare app and to the service, at concurrency 1 and 32, one after the other."""
-    limits = httpx.Limits(max_connections=SINGLE_CONCURRENCY, max_keepalive_connections=SINGLE_CONCURRENCY)
     runs: dict[tuple[str, int], SingleRun] = {}
     first = 50_000_000
     for name, serving, path in (
         ("bare app", running_bare_app(url), "/notes"),
         ("service", running_server(url), "/v1/touchpoints"),
     ):
-        async with (
-            serving as base_url,
-            httpx.AsyncClient(base_url=base_url, timeout=300, limits=limits) as client,
-        ):
+        async with serving as base_url:
             for concurrency, count in ((1, SINGLE_REQUESTS // 4), (SINGLE_CONCURRENCY, SINGLE_REQUESTS)):
                 bodies = single_bodies(provider, now, first, count + concurrency)
                 first += len(bodies)
-                runs[name, concurrency] = await bench_single(client, path, headers, bodies, concurrency)
+                runs[name, concurrency] = await bench_single(base_url, path, headers, bodies, concurrency)
     print("single posts of one ~1.2 KB daily note (same notes, same server settings, same run):")
     print(f"  {'':<30} {'concurrency':>11} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8}")
     for (name, concurrency), run in runs.items():
         label = "bare Starlette + asyncpg" if name == "bare app" else "POST /v1/touchpoints"
         print(
             f"  {label:<30} {concurrency:>11} {len(run.latencies):>9} {run.p50_ms:>8.1f} {run.p99_ms:>8.1f} "
-            f"{run.per_second:>8,.0f}" + (f"  ({run.retries} retried)" if run.retries else "")
+            f"{run.per_second:>8,.0f}"
         )
     verdicts = []
     for concurrency in (1, SINGLE_CONCURRENCY):
@@ -349,4 +331,8 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    import uvloop
+
+    # The same event loop as the servers: the bench's own cost per request stays small.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main())
