@@ -42,7 +42,7 @@ async def resolve_principal(session: AsyncSession, principal: Principal) -> Prin
     )
     if account is None:
         return principal
-    if account.disabled_at is not None:
+    if account.disabled:
         raise Unauthenticated("this user account is disabled")
     return replace(
         principal,

@@ -16,6 +16,7 @@ identity provider a care provider brings cannot speak for another provider, nor 
 """
 
 import json
+import time
 from dataclasses import replace
 from enum import StrEnum
 from typing import Any
@@ -32,6 +33,10 @@ from service.settings import IssuerTrust, Settings
 
 # Larger than any token Ingrain or a mainstream identity provider issues; refused before parsing.
 MAX_TOKEN_LENGTH = 8192
+# Verified tokens kept per process, and for how long at most (never past their `exp`). Revocation of
+# clients and accounts is checked in the database on every request, not here.
+VERIFIED_TOKENS_KEPT = 4096
+VERIFIED_TOKEN_SECONDS = 300.0
 
 
 class Signer(StrEnum):
@@ -61,8 +66,30 @@ class TokenVerifier:
             for url, issuer in zip(settings.jwks_urls, settings.jwks_issuers, strict=True)
         }
         self.issuer_trust: dict[str, IssuerTrust] = dict(settings.jwks_trust)
+        # token → (principal, until when it may be taken without verifying again)
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def verify(self, token: str) -> Principal:
+        """The principal a token vouches for. A token signed with Ingrain's own secret or key and
+        verified in the last minutes is not verified again (the checks cost more than the rest of a
+        small request), and never past its `exp`."""
+        cached = self._verified.get(token)
+        if cached is not None:
+            principal, until = cached
+            if time.time() < until:
+                return principal
+            self._verified.pop(token, None)
+        principal, expires_at = await self._verify(token)
+        # An identity provider may withdraw a key at any time: its tokens are checked against the
+        # key set as it stands (itself cached), never taken from here.
+        if principal.signer != Signer.identity_provider:
+            if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+                # Oldest first: a dict keeps insertion order.
+                self._verified.pop(next(iter(self._verified)))
+            self._verified[token] = (principal, min(expires_at, time.time() + VERIFIED_TOKEN_SECONDS))
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         if len(token) > MAX_TOKEN_LENGTH:
             raise Unauthenticated("token is too long")
         header, issuer = _unverified_header_and_issuer(token)
@@ -101,7 +128,7 @@ class TokenVerifier:
             _check_trust(principal, issuer, self.issuer_trust[issuer])
         # Which signer vouched matters later: only tokens from Ingrain's own key speak for a
         # registered integration client, and those are checked against the client's row.
-        return replace(principal, signer=signer.value)
+        return replace(principal, signer=signer.value), float(claims["exp"])
 
     async def aclose(self) -> None:
         if self._owns_http:

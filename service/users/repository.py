@@ -1,11 +1,13 @@
 """User account queries; every statement names the organisation."""
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import any_, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.database import driver_connection
 from service.users.models import UserAccount
 
 _c = UserAccount.__table__.c  # type: ignore[attr-defined]
@@ -18,13 +20,29 @@ async def get_user(
     return (await session.execute(statement)).scalar_one_or_none()
 
 
+@dataclass(frozen=True, slots=True)
+class AccountGrant:
+    """What a token's account decides: the roles and services it gives, and whether it is disabled."""
+
+    id: uuid.UUID
+    roles: list[str]
+    service_ids: list[uuid.UUID] | None
+    disabled: bool
+
+
+_FIND_ACCOUNT_SQL = """
+SELECT id, roles, service_ids, disabled_at IS NOT NULL
+  FROM user_account
+ WHERE organisation_id = $1 AND issuer = $2 AND sub = $3
+"""
+
+
 async def find_account(
     session: AsyncSession, *, organisation_id: uuid.UUID, issuer: str, sub: str
-) -> UserAccount | None:
-    statement = select(UserAccount).where(
-        _c.organisation_id == organisation_id, _c.issuer == issuer, _c.sub == sub
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
+) -> AccountGrant | None:
+    """Asked on every authenticated request, so straight on the driver: one prepared statement."""
+    row = await (await driver_connection(session)).fetchrow(_FIND_ACCOUNT_SQL, organisation_id, issuer, sub)
+    return None if row is None else AccountGrant(row[0], list(row[1]), row[2], row[3])
 
 
 async def list_users(
