@@ -121,12 +121,6 @@ async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     options = connection.sync_connection.get_execution_options() if connection.sync_connection else {}
     autocommit = options.get("isolation_level") == "AUTOCOMMIT"
     if not autocommit and not driver.is_in_transaction():
-        # SQLAlchemy begins its transaction lazily, before its first statement; make it begin now,
-        # through its own adapter so that it knows (a bare BEGIN, no statement after it).
-        adapter = raw.dbapi_connection
-        start = getattr(adapter, "_start_transaction", None)
-        if start is not None and getattr(adapter, "_transaction", True) is None:
-            await start()
-        else:
-            await session.execute(text("SELECT 1"))
+        # SQLAlchemy begins its transaction lazily; make it begin before we write around it.
+        await session.execute(text("SELECT 1"))
     return driver

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.models import AccessLogEntry
 from service.audit.repository import entry_values, insert_entry_sql
-from service.database import driver_connection
 from service.status.locks import ROLLUP_LOCK_CLASS, lock_rollups
 
 
@@ -86,22 +85,26 @@ async def look_up(
 ) -> tuple[References, dict[tuple[str, str], StoredKey]]:
     """Referenced rows that exist, and touchpoints already stored under these source keys.
 
-    One statement, on the session's driver connection inside its transaction (if it has one).
+    One statement, run through the session so that it also begins the session's transaction (the
+    raw connection is then used inside that transaction).
     """
-    rows = await (await driver_connection(session)).fetch(
+    connection = await session.connection()
+    result = await connection.exec_driver_sql(
         _LOOKUP_SQL,
-        organisation_id,
-        list(service_ids),
-        list(staff_ids),
-        list(person_ids),
-        list(innovation_ids),
-        list(touchpoint_ids),
-        [key[0] for key in source_keys],
-        [key[1] for key in source_keys],
+        (
+            organisation_id,
+            list(service_ids),
+            list(staff_ids),
+            list(person_ids),
+            list(innovation_ids),
+            list(touchpoint_ids),
+            [key[0] for key in source_keys],
+            [key[1] for key in source_keys],
+        ),
     )
     refs = References()
     stored: dict[tuple[str, str], StoredKey] = {}
-    for row in rows:
+    for row in result.all():
         ref, ref_id, a, b, c, scope = tuple(row)
         if ref == "s":
             refs.services[ref_id] = ServiceRef(a, json.loads(b) if b else None)

@@ -4,10 +4,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import any_, literal, select, tuple_
+from sqlalchemy import any_, literal, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.database import driver_connection
 from service.users.models import UserAccount
 
 _c = UserAccount.__table__.c  # type: ignore[attr-defined]
@@ -30,18 +29,24 @@ class AccountGrant:
     disabled: bool
 
 
-_FIND_ACCOUNT_SQL = """
+_FIND_ACCOUNT_SQL = text(
+    """
 SELECT id, roles, service_ids, disabled_at IS NOT NULL
   FROM user_account
- WHERE organisation_id = $1 AND issuer = $2 AND sub = $3
+ WHERE organisation_id = :organisation_id AND issuer = :issuer AND sub = :sub
 """
+)
 
 
 async def find_account(
     session: AsyncSession, *, organisation_id: uuid.UUID, issuer: str, sub: str
 ) -> AccountGrant | None:
-    """Asked on every authenticated request, so straight on the driver: one prepared statement."""
-    row = await (await driver_connection(session)).fetchrow(_FIND_ACCOUNT_SQL, organisation_id, issuer, sub)
+    """Asked on every authenticated request: a plain statement, no ORM object to build."""
+    row = (
+        await session.execute(
+            _FIND_ACCOUNT_SQL, {"organisation_id": organisation_id, "issuer": issuer, "sub": sub}
+        )
+    ).first()
     return None if row is None else AccountGrant(row[0], list(row[1]), row[2], row[3])
 
 
