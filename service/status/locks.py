@@ -3,10 +3,11 @@
 The rollup triggers (migrations 0002 and 0004) lock rollup rows statement by statement: a batch's
 touchpoints lock their services' months, then its links lock the innovations' months, then incident
 reviews and audit runs lock the months they recount. Two transactions that touch the same months in
-different orders would each hold what the other waits for (a deadlock, 40P01). So before its first
-write, every transaction that changes touchpoints or their links takes one transaction-scoped
-advisory lock per service whose rollups it will touch (the touchpoints' services, the services of the
-incidents that reviews follow, a corrected record's old service), all at once and in key order. Every
+different orders would each hold what the other waits for (a deadlock, 40P01). So before the first
+statement whose triggers touch a rollup, every transaction that changes touchpoints or their links
+takes one transaction-scoped advisory lock per service whose rollups it will touch (the touchpoints'
+services, the services of the incidents that reviews follow, a corrected record's old service), all
+at once and in key order. Every
 rollup row belongs to one service, so two writers never contend on a rollup row without first
 queueing on that service's lock, and locks taken in one order cannot deadlock.
 
@@ -20,6 +21,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 
 import asyncpg
+
+# The kinds whose rows the touchpoint's own insert trigger counts (status_add_service counts
+# supervisions and incidents; status_refresh_incidents recounts the months of incidents and of those
+# that reviews follow). Every other row is counted only when its links are inserted, so a writer of
+# only such rows may take its locks after inserting the rows and before inserting their links.
+KINDS_COUNTED_ON_INSERT = frozenset({"supervision", "incident", "post_incident_review"})
 
 # The first key of every rollup lock: ASCII "roll".
 ROLLUP_LOCK_CLASS = 0x726F6C6C

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.models import AccessLogEntry
 from service.audit.repository import entry_values, insert_entry_sql
-from service.status.locks import ROLLUP_LOCK_CLASS, lock_rollups
+from service.status.locks import KINDS_COUNTED_ON_INSERT, ROLLUP_LOCK_CLASS, lock_rollups
 
 
 @dataclass(slots=True)
@@ -175,6 +175,7 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("follow_up_observation_planned", "bool"),
     ("buddy_id", "uuid"),
 )
+_KIND = 1  # the position of `kind` in ROW_COLUMNS
 # Facts copied into typed columns, in ROW_COLUMNS order.
 TYPED_FACTS: tuple[str, ...] = tuple(name for name, _ in ROW_COLUMNS[15:])
 
@@ -253,13 +254,20 @@ async def write_touchpoints(
     entry = entry_values(access)
     if len(rows) >= COPY_FROM_ROWS:
         try:
+            # Rows of kinds the touchpoint's own trigger counts need the locks before they are
+            # copied; for any other batch the rows are copied first, side by side with other
+            # writers, and the locks taken before the links (whose triggers count everything).
+            counted_on_insert = any(row[_KIND] in KINDS_COUNTED_ON_INSERT for row in rows)
             async with conn.transaction():
-                await lock_rollups(conn, lock_keys)
+                if counted_on_insert:
+                    await lock_rollups(conn, lock_keys)
                 await conn.copy_records_to_table(
                     "touchpoint",
                     records=[(organisation_id, recorded_at, recorded_by_sub, 1, *row) for row in rows],
                     columns=COPY_COLUMNS,
                 )
+                if not counted_on_insert:
+                    await lock_rollups(conn, lock_keys)
                 if links:
                     await conn.copy_records_to_table(
                         "touchpoint_innovation",
