@@ -79,7 +79,9 @@ def summary_text(load: "DemoLoad", settings: Settings) -> str:
     lines += [f"  {role.value:<{width}}  {token}" for role, token in tokens.items()]
     lines += [
         "",
-        f'Try: curl -H "Authorization: Bearer $TOKEN" http://{settings.host}:{settings.port}/v1/innovations',
+        "Try, in another terminal:",
+        f"  TOKEN={tokens[Role.quality_lead]}",
+        f'  curl -H "Authorization: Bearer $TOKEN" http://{settings.host}:{settings.port}/v1/innovations',
         "",
     ]
     return "\n".join(lines)
