@@ -9,6 +9,7 @@ finishes, then answers from what the first stored: the work never runs twice. A 
 
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -129,3 +130,23 @@ async def remember(
         now,
         _PURGE_BATCH,
     )
+
+
+async def run_once(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    key: str | None,
+    fingerprint: str,
+    run: Callable[[], Awaitable[StoredResponse]],
+) -> tuple[StoredResponse, bool]:
+    """`run()` once per key in the session's unit of work: a repeat answers the stored first
+    response, unrun. Returns the response and whether it was replayed. REST and GraphQL both call it."""
+    if key is None:
+        return await run(), False
+    stored = await replay_or_claim(session=session, principal=principal, key=key, fingerprint=fingerprint)
+    if stored is not None:
+        return stored, True
+    fresh = await run()
+    await remember(session=session, principal=principal, key=key, fingerprint=fingerprint, response=fresh)
+    return fresh, False

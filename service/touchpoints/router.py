@@ -25,9 +25,8 @@ from service.touchpoints.corrections import (
 from service.touchpoints.idempotency import (
     HEADER,
     StoredResponse,
-    remember,
-    replay_or_claim,
     request_fingerprint,
+    run_once,
 )
 from service.touchpoints.ingest import record_touchpoint, record_touchpoints
 from service.touchpoints.limits import BodyLimitedRoute
@@ -96,15 +95,13 @@ async def _idempotent(
     run: Any,
 ) -> Response:
     """Run `run()` once per key: a repeat answers with the stored first response."""
-    if key is None:
-        return _respond(await run())
-    fingerprint = request_fingerprint(request.method, request.url.path, await request.body())
-    stored = await replay_or_claim(session=session, principal=principal, key=key, fingerprint=fingerprint)
-    if stored is not None:
-        return _respond(stored, replayed=True)
-    fresh: StoredResponse = await run()
-    await remember(session=session, principal=principal, key=key, fingerprint=fingerprint, response=fresh)
-    return _respond(fresh)
+    fingerprint = (
+        request_fingerprint(request.method, request.url.path, await request.body()) if key is not None else ""
+    )
+    stored, replayed = await run_once(
+        session=session, principal=principal, key=key, fingerprint=fingerprint, run=run
+    )
+    return _respond(stored, replayed=replayed)
 
 
 @router.post(

@@ -33,7 +33,7 @@ from service.graphql.touchpoints.inputs import TouchpointInput, as_posted
 from service.graphql.touchpoints.types import Touchpoint, touchpoint_of
 from service.policy import Permission
 from service.touchpoints.corrections import CorrectedTouchpoint, correct_touchpoint
-from service.touchpoints.idempotency import StoredResponse, remember, replay_or_claim, request_fingerprint
+from service.touchpoints.idempotency import StoredResponse, request_fingerprint, run_once
 from service.touchpoints.ingest import record_touchpoint, record_touchpoints
 from service.touchpoints.schemas import ItemResult, TouchpointBatchResults, TouchpointPublic
 
@@ -127,18 +127,13 @@ async def _once(
 
     async def attempt() -> tuple[StoredResponse, bool]:
         async with info.context.unit_of_work() as session:
-            if key is None:
-                return await run(session), False
-            stored = await replay_or_claim(
-                session=session, principal=principal, key=key, fingerprint=fingerprint
+            return await run_once(
+                session=session,
+                principal=principal,
+                key=key,
+                fingerprint=fingerprint,
+                run=lambda: run(session),
             )
-            if stored is not None:
-                return stored, True
-            fresh = await run(session)
-            await remember(
-                session=session, principal=principal, key=key, fingerprint=fingerprint, response=fresh
-            )
-            return fresh, False
 
     return await retry_transient(attempt, what="a GraphQL touchpoint mutation")
 
