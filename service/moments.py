@@ -14,7 +14,7 @@ is an ISO 8601 date.
 """
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator
@@ -56,6 +56,9 @@ class DateRange:
 
 RECORD_DATES = DateRange(date(1900, 1, 1), date(2999, 12, 31), "a care record date")
 QUERY_MOMENTS = DateRange(date(1900, 1, 1), date(2999, 12, 31), "a query moment")
+# A moment this far ahead of the server's clock is still taken as "now": the clocks of sending
+# systems drift. A touchpoint may occur, and a status be asked, at most this far in the future.
+CLOCK_SKEW = timedelta(minutes=5)
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")

@@ -7,6 +7,7 @@ independent computation in Python (service.status.reference).
 """
 
 from service.status.counts import (
+    ASSESSMENT_KINDS,
     INCIDENT_REVIEW_FIELDS,
     INNOVATION_FIELDS,
     NOMAD_CONSTRUCTS,
@@ -22,11 +23,17 @@ LOCAL = "(t.occurred_at AT TIME ZONE s.timezone)"
 MONTH = f"date_trunc('month', {LOCAL})::date"
 MONTH_END = f"((date_trunc('month', {LOCAL}) + interval '1 month') AT TIME ZONE s.timezone)"
 # Intervals in hours, not days: `+ interval '14 days'` would follow the session's clock changes.
-REVIEW_WINDOW = f"interval '{REVIEW_WITHIN_DAYS * 24} hours'"
+REVIEW_INTERVAL = f"interval '{REVIEW_WITHIN_DAYS * 24} hours'"
 QUALITY = (
     "(CASE t.kind WHEN 'practice_observation' THEN t.score WHEN 'daily_note' THEN t.engagement_quality END)"
 )
-ASSESSMENT = "t.kind IN ('supervision', 'practice_observation', 'competency_check')"
+ASSESSMENT = "t.kind IN (" + ", ".join(f"'{kind}'" for kind in sorted(ASSESSMENT_KINDS)) + ")"
+# A review `v` of incident `t` that counts as the incident's learning: it captured learning, within the
+# review window from the incident (which innovation it is tied to is each reader's own condition).
+LEARNING_REVIEW = (
+    "v.kind = 'post_incident_review' AND v.learning_captured IS TRUE "
+    f"AND v.occurred_at >= t.occurred_at AND v.occurred_at <= t.occurred_at + {REVIEW_INTERVAL}"
+)
 SURVEY = "t.kind = 'staff_survey'"
 
 _NOMAD_PATTERNS = {name: "^(" + "|".join(items) + ")$" for name, items in NOMAD_CONSTRUCTS.items()}
@@ -84,7 +91,7 @@ assert set(INNOVATION_EXPRESSIONS) == set(CONTRIBUTED_FIELDS), "every counted fi
 SERVICE_EXPRESSIONS: dict[str, str] = {
     "supervisions": "(t.kind = 'supervision')::int",
     "incidents": "(t.kind = 'incident')::int",
-    "late_incidents": f"(t.kind = 'incident' AND t.occurred_at + {REVIEW_WINDOW} > {MONTH_END})::int",
+    "late_incidents": f"(t.kind = 'incident' AND t.occurred_at + {REVIEW_INTERVAL} > {MONTH_END})::int",
     "restrictive_interventions": "(t.kind = 'incident' AND t.restrictive_intervention IS TRUE)::int",
 }
 assert set(SERVICE_EXPRESSIONS) == set(SERVICE_FIELDS)

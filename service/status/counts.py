@@ -9,7 +9,7 @@ import itertools
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
@@ -19,6 +19,9 @@ from service.vocabulary import CORE_SYSTEMS, DeliverySystem, Shift
 # How long a review may follow its incident, and how long a new starter has for each step.
 # DOMAIN.md fixes these; the quality lead tunes ratings, not the clock.
 REVIEW_WITHIN_DAYS = 14
+REVIEW_WINDOW = timedelta(days=REVIEW_WITHIN_DAYS)
+# The touchpoints that assess whether staff can explain why (understanding_why).
+ASSESSMENT_KINDS = frozenset({"supervision", "practice_observation", "competency_check"})
 INDUCTION_WITHIN_DAYS = 30
 COMPETENCY_WITHIN_DAYS = 60
 # An induction may come before the first shift, but not by more than this.

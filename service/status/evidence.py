@@ -22,11 +22,11 @@ from service.pagination import decode_time_id_cursor, encode_cursor
 from service.policy import Permission, allowed, check
 from service.status import repository
 from service.status.access import innovation_scope
+from service.status.contribution_sql import ASSESSMENT, LEARNING_REVIEW, REVIEW_INTERVAL
 from service.status.counts import (
     COMPETENCY_WITHIN_DAYS,
     CORE_SYSTEM_VALUES,
     INDUCTION_WITHIN_DAYS,
-    REVIEW_WITHIN_DAYS,
 )
 from service.status.loading import load_subjects, scope_timezone
 from service.status.periods import add_months, month_start_at, point_ending
@@ -53,12 +53,10 @@ LINKED = (
     "EXISTS (SELECT 1 FROM touchpoint_innovation l WHERE l.organisation_id = t.organisation_id "
     "AND l.touchpoint_id = t.id AND l.innovation_id = :innovation_id)"
 )
-REVIEW_HOURS = f"interval '{REVIEW_WITHIN_DAYS * 24} hours'"
 FIRST_REVIEW = f"""(
   SELECT v.id FROM touchpoint v
    WHERE v.organisation_id = t.organisation_id AND v.incident_id = t.id
-     AND v.kind = 'post_incident_review' AND v.learning_captured IS TRUE
-     AND v.occurred_at >= t.occurred_at AND v.occurred_at <= t.occurred_at + {REVIEW_HOURS}
+     AND {LEARNING_REVIEW}
      AND v.occurred_at < :window_end
      AND EXISTS (SELECT 1 FROM touchpoint_innovation l WHERE l.organisation_id = v.organisation_id
                   AND l.touchpoint_id = v.id AND l.innovation_id = :innovation_id)
@@ -76,14 +74,13 @@ class Selection:
 
 
 def _selection(key: IndicatorKey) -> Selection:
-    assessments = "t.kind IN ('supervision', 'practice_observation', 'competency_check')"
     if key is IndicatorKey.system_visibility:
         core = ", ".join(f"'{s}'" for s in CORE_SYSTEM_VALUES)
         return Selection(f"t.system IN ({core}) AND {LINKED}", "t.system = ANY(:visible_systems)")
     if key is IndicatorKey.supervision_reinforcement:
         return Selection("t.kind = 'supervision'", LINKED)
     if key is IndicatorKey.understanding_why:
-        where = f"{assessments} AND t.explains_why IS NOT NULL AND {LINKED}"
+        where = f"{ASSESSMENT} AND t.explains_why IS NOT NULL AND {LINKED}"
         return Selection(where, "t.explains_why IS TRUE")
     if key is IndicatorKey.shift_consistency:
         quality = (
@@ -97,7 +94,7 @@ def _selection(key: IndicatorKey) -> Selection:
         return Selection(
             "t.kind = 'incident'",
             f"{FIRST_REVIEW} IS NOT NULL",
-            denominator=f"({FIRST_REVIEW} IS NOT NULL OR t.occurred_at + {REVIEW_HOURS} <= :window_end)",
+            denominator=f"({FIRST_REVIEW} IS NOT NULL OR t.occurred_at + {REVIEW_INTERVAL} <= :window_end)",
             related=FIRST_REVIEW,
         )
     if key is IndicatorKey.person_independence:

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from service.status.counts import (
+    ASSESSMENT_KINDS,
     COMPETENCY_WITHIN_DAYS,
     EARLY_STEP_DAYS,
     NOMAD_CONSTRUCTS,
     NOMAD_REVERSED_ITEMS,
     NORMAL_NOW_HIGH,
-    REVIEW_WITHIN_DAYS,
+    REVIEW_WINDOW,
     AuditScore,
     MonthCounts,
     RecentIncident,
@@ -29,9 +30,6 @@ from service.status.counts import (
 )
 from service.status.periods import local_date, local_month, month_end_at
 from service.status.records import TouchpointRecord
-
-REVIEW_WINDOW = timedelta(days=REVIEW_WITHIN_DAYS)
-ASSESSMENTS = frozenset({"supervision", "practice_observation", "competency_check"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +74,7 @@ def add_innovation_share(counts: MonthCounts, record: TouchpointRecord) -> None:
     setattr(counts, f"refs_{record.system}", getattr(counts, f"refs_{record.system}") + 1)
     if record.kind == "supervision":
         counts.referencing_supervisions += 1
-    if record.kind in ASSESSMENTS and record.fact("explains_why") is not None:
+    if record.kind in ASSESSMENT_KINDS and record.fact("explains_why") is not None:
         counts.why_assessed += 1
         if record.fact("explains_why") is True:
             counts.why_explained += 1

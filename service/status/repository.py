@@ -6,7 +6,6 @@ filters on the organisation. The counts themselves are read in service.status.ro
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -14,15 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.database import driver_connection
 from service.status.counts import (
-    REVIEW_WITHIN_DAYS,
     SHIFTS,
     ServiceInfo,
     StaffTenure,
 )
 from service.status.reference import InnovationScope
-
-REVIEW_WINDOW = timedelta(days=REVIEW_WITHIN_DAYS)
-
 
 # -- reference data ---------------------------------------------------------------------------------
 

@@ -5,8 +5,13 @@ every value is a bound parameter. Parameters $1 and $2 are always the organisati
 innovations; IN_RANGE's $3..$7 are the services, their own [from, to) and the scalar envelope.
 """
 
-from service.status.contribution_sql import CONTRIBUTED_FIELDS, INNOVATION_EXPRESSIONS, SERVICE_EXPRESSIONS
-from service.status.counts import INNOVATION_FIELDS, REVIEW_WITHIN_DAYS, SERVICE_FIELDS
+from service.status.contribution_sql import (
+    CONTRIBUTED_FIELDS,
+    INNOVATION_EXPRESSIONS,
+    LEARNING_REVIEW,
+    SERVICE_EXPRESSIONS,
+)
+from service.status.counts import INNOVATION_FIELDS, SERVICE_FIELDS
 
 _INNOVATION_COLUMNS = ", ".join(INNOVATION_FIELDS)
 _SERVICE_COLUMNS = ", ".join(SERVICE_FIELDS)
@@ -105,9 +110,7 @@ SELECT t.id, t.service_id, t.occurred_at, f.innovation_id, f.first_review_at
       FROM touchpoint v
       JOIN touchpoint_innovation ti ON ti.organisation_id = v.organisation_id AND ti.touchpoint_id = v.id
      WHERE v.organisation_id = t.organisation_id AND v.incident_id = t.id
-       AND v.kind = 'post_incident_review' AND v.learning_captured IS TRUE
-       AND v.occurred_at >= t.occurred_at
-       AND v.occurred_at <= t.occurred_at + interval '{REVIEW_WITHIN_DAYS * 24} hours'
+       AND {LEARNING_REVIEW}
        AND ti.innovation_id = ANY($2::uuid[])
      GROUP BY ti.innovation_id
   ) AS f ON TRUE

@@ -33,7 +33,7 @@ from service.status.counts import (
     COUNT_FIELDS,
     EARLY_STEP_DAYS,
     INNOVATION_FIELDS,
-    REVIEW_WITHIN_DAYS,
+    REVIEW_WINDOW,
     SERVICE_FIELDS,
     AuditRun,
     MonthCounts,
@@ -45,8 +45,6 @@ from service.status.counts import (
 )
 from service.status.periods import add_months, local_date, local_month, month_end_at, month_start_at
 from service.status.reference import InnovationScope, LoadRange, StepCandidate, first_steps
-
-REVIEW_WINDOW = timedelta(days=REVIEW_WITHIN_DAYS)
 
 
 @dataclass(frozen=True, slots=True)

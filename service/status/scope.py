@@ -18,7 +18,7 @@ from service.status import indicators as ind
 from service.status.context import Drift, Outcomes, StaffVoice, drift, no_drift, outcomes, staff_voice
 from service.status.counts import (
     CORE_SYSTEM_VALUES,
-    REVIEW_WITHIN_DAYS,
+    REVIEW_WINDOW,
     SHIFTS,
     SILENCE_DAYS,
     AuditRun,
@@ -224,7 +224,7 @@ class ScopeEvaluator:
         """Settled incidents count by whether they were reviewed in time; recent ones (still inside
         their review period at the window's end) only once a review has come."""
         if point.current:
-            horizon = point.end - timedelta(days=REVIEW_WITHIN_DAYS)
+            horizon = point.end - REVIEW_WINDOW
             recent_list = [
                 i
                 for i in self.inputs.recent_incidents

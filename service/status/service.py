@@ -8,12 +8,13 @@ counts from commissioners and inspectors.
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.principal import Principal
 from service.errors import InvalidInput, NotFound
+from service.moments import CLOCK_SKEW
 from service.pagination import Page, cursor_uuid, decode_cursor, encode_cursor
 from service.policy import Permission, check
 from service.scoping import ProviderScope
@@ -35,8 +36,6 @@ DEFAULT_WINDOW_DAYS = 90
 MIN_WINDOW_DAYS = 28
 MAX_WINDOW_DAYS = 730
 MAX_HISTORY_MONTHS = 24
-# A moment this far ahead of the clock is still "now" (the clocks of sending systems drift).
-CLOCK_SKEW = timedelta(minutes=5)
 
 
 def invalid_field(field: str, rule: str, message: str) -> InvalidInput:

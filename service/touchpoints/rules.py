@@ -15,18 +15,18 @@
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from service.auth.principal import Principal
 from service.errors import Forbidden, ProblemError
+from service.moments import CLOCK_SKEW
 from service.touchpoints.repository import References
 from service.touchpoints.schemas import TouchpointCreateItem
 from service.touchpoints.shifts import ShiftPattern, shift_pattern
 from service.touchpoints.validation import Path, field_error, invalid, path_of
 from service.vocabulary import SYSTEM_OF_KIND
 
-CLOCK_SKEW = timedelta(minutes=5)
 SYSTEM_OF = {kind.value: system.value for kind, system in SYSTEM_OF_KIND.items()}
 
 
