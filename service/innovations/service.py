@@ -5,9 +5,12 @@ phase. Its embedding plan always holds every delivery system (defaults fill what
 """
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from service.audit.service import record_access
 from service.auth.principal import Principal
@@ -168,6 +171,34 @@ async def get_innovation(
     row = require_found(await repository.get(session, principal, innovation_id), RESOURCE, innovation_id)
     services = await repository.links.load(session, row.organisation_id, [row.id])
     return _public(principal, row, services[row.id])
+
+
+async def innovations_by_id(
+    *, session: AsyncSession, principal: Principal, innovation_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, InnovationPublic]:
+    """The innovations among `innovation_ids` the caller may read, in one statement per table."""
+    stmt = repository.readable(principal).where(col(Innovation.id).in_(innovation_ids))
+    return {i.id: i for i in await _publics(session, principal, stmt)}
+
+
+async def innovations_at_services(
+    *, session: AsyncSession, principal: Principal, service_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[InnovationPublic]]:
+    """The innovations in scope at each of `service_ids`, oldest first, as the caller sees them."""
+    stmt = repository.readable(principal).where(
+        repository.links.linked_to_any(col(Innovation.organisation_id), col(Innovation.id), service_ids)
+    )
+    found = await _publics(session, principal, stmt)
+    # The caller's view of each innovation's services is what places it under a service.
+    return {service_id: [i for i in found if service_id in i.service_ids] for service_id in service_ids}
+
+
+async def _publics(
+    session: AsyncSession, principal: Principal, stmt: Select[Innovation]
+) -> list[InnovationPublic]:
+    rows = (await session.scalars(stmt.order_by(col(Innovation.created_at), col(Innovation.id)))).all()
+    services = await repository.links.load(session, principal.require_organisation(), [r.id for r in rows])
+    return [_public(principal, r, services[r.id]) for r in rows]
 
 
 async def update_innovation(

@@ -6,8 +6,10 @@ services when it creates one.
 """
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from service.audit.service import record_access
 from service.auth.principal import Principal
@@ -146,6 +148,16 @@ async def get_person_ref(
     row = require_found(await repository.get(session, principal, person_ref_id), RESOURCE, person_ref_id)
     services = await repository.links.load(session, row.organisation_id, [row.id])
     return _public(principal, row, services[row.id])
+
+
+async def people_by_id(
+    *, session: AsyncSession, principal: Principal, person_ref_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, PersonRefPublic]:
+    """The people among `person_ref_ids` the caller may read, in one statement per table."""
+    stmt = repository.readable(principal).where(col(PersonRef.id).in_(person_ref_ids))
+    rows = (await session.scalars(stmt)).all()
+    services = await repository.links.load(session, principal.require_organisation(), [r.id for r in rows])
+    return {r.id: _public(principal, r, services[r.id]) for r in rows}
 
 
 async def update_person_ref(

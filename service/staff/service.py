@@ -7,10 +7,12 @@ written to the access log.
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from service.audit.service import record_access
 from service.auth.principal import Principal
@@ -152,6 +154,19 @@ async def get_staff_member(
     if may_read_identity(principal):
         _record(session, principal, "read", [row.id])
     return _public(principal, row, services[row.id])
+
+
+async def staff_members_by_id(
+    *, session: AsyncSession, principal: Principal, staff_member_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, StaffMemberPublic]:
+    """The staff among `staff_member_ids` the caller may read, as `get_staff_member` answers each
+    (identity only for roles that may read it, and then logged), in one statement per table."""
+    stmt = repository.readable(principal).where(col(StaffMember.id).in_(staff_member_ids))
+    rows = (await session.scalars(stmt)).all()
+    services = await repository.links.load(session, principal.require_organisation(), [r.id for r in rows])
+    if rows and may_read_identity(principal):
+        _record(session, principal, "read", [r.id for r in rows])
+    return {r.id: _public(principal, r, services[r.id]) for r in rows}
 
 
 async def _apply(
