@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import Unavailable, problem_response
+from service.errors import Unavailable, problem_response, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +67,11 @@ def pause_before(attempt: int) -> float:
     return random.uniform(0, min(LONGEST_PAUSE, FIRST_PAUSE * 2**attempt))
 
 
-def _lost(what: str) -> Unavailable:
+def _lost(what: str, retry_after: int) -> Unavailable:
     retry_counts.exhausted += 1
     log.error("unit of work in %s lost a race %d times; the caller is asked to retry", what, ATTEMPTS)
-    return Unavailable(
-        "the request met concurrent changes to the same records and was not applied; retry it",
-        headers={"Retry-After": "1"},
+    return Unavailable.database(
+        retry_after, "the request met concurrent changes to the same records and was not applied; retry it"
     )
 
 
@@ -81,8 +80,11 @@ def _note_retry(state: str, attempt: int, what: str) -> None:
     log.warning("unit of work lost a race (%s) in %s; attempt %d of %d", state, what, attempt + 1, ATTEMPTS)
 
 
-async def retry_transient(run: Callable[[], Awaitable[T]], *, what: str = "a unit of work") -> T:
-    """Await `run()`, again after a deadlock or serialisation failure, up to ATTEMPTS times in all."""
+async def retry_transient(
+    run: Callable[[], Awaitable[T]], *, what: str = "a unit of work", retry_after: int = 1
+) -> T:
+    """Await `run()`, again after a deadlock or serialisation failure, up to ATTEMPTS times in all;
+    then the caller is told to retry after `retry_after` seconds."""
     for attempt in range(ATTEMPTS):
         try:
             return await run()
@@ -91,7 +93,7 @@ async def retry_transient(run: Callable[[], Awaitable[T]], *, what: str = "a uni
             if state is None:
                 raise
             if attempt == ATTEMPTS - 1:
-                raise _lost(what) from exc
+                raise _lost(what, retry_after) from exc
             _note_retry(state, attempt, what)
             await asyncio.sleep(pause_before(attempt))
     raise AssertionError("unreachable")
@@ -128,7 +130,8 @@ class TransactionRetryMiddleware:
                 if state is None or started or not complete:
                     raise
                 if attempt == ATTEMPTS - 1:
-                    response = problem_response(Request(scope), _lost(what))
+                    request = Request(scope)
+                    response = problem_response(request, _lost(what, retry_after_seconds(request)))
                     await response(scope, _replay([], receive), send)
                     return
                 _note_retry(state, attempt, what)
