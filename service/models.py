@@ -1,7 +1,7 @@
 """Every table model, imported once so the metadata (and Alembic) sees them all."""
 
 from service.audit.models import AccessLogEntry
-from service.auth.models import IntegrationClient
+from service.auth.models import ClientAuthFailure, IntegrationClient
 from service.innovations.models import Innovation, InnovationService, ProviderThresholds
 from service.organisations.models import AccessGrant, CommissioningRelationship, Organisation
 from service.people.models import PersonRef, PersonRefService
@@ -24,6 +24,7 @@ from service.users.models import UserAccount
 __all__ = [
     "AccessGrant",
     "AccessLogEntry",
+    "ClientAuthFailure",
     "CommissioningRelationship",
     "IdempotencyRecord",
     "Innovation",

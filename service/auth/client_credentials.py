@@ -141,7 +141,7 @@ async def issue_token(
 ) -> TokenResponse:
     """Authenticate the client and sign a short-lived token for it, or raise OAuthError."""
     client_id = token_request.client_id
-    wait = limiter.retry_after(client_id, address)
+    wait = await limiter.retry_after(session, client_id, address)
     if wait is not None:
         raise OAuthError(
             "temporarily_unavailable",
@@ -153,7 +153,7 @@ async def issue_token(
     client = await repository.find_by_client_id(session, client_id)
     secret_ok = await verify_secret(client.secret_hash if client else None, token_request.client_secret)
     if client is None or not secret_ok or client.revoked_at is not None:
-        limiter.record_failure(client_id, address)
+        await limiter.record_failure(session, client_id, address)
         if client is not None:
             # The provider admin can see attempts against its clients in the access log.
             record_access(

@@ -1,10 +1,11 @@
-"""Integration clients: the machine identities of care record systems (OAuth 2.0 client credentials)."""
+"""Integration clients, the machine identities of care record systems (OAuth 2.0 client credentials),
+and the failed attempts to authenticate as one."""
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Index, Text, UniqueConstraint
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlmodel import Field, SQLModel
 
 from service.model_helpers import new_id, timestamp_column, utcnow
@@ -38,3 +39,23 @@ class IntegrationClient(SQLModel, table=True):
     revoked_at: datetime | None = Field(
         default=None, sa_column=timestamp_column(nullable=True, default_now=False)
     )
+
+
+class ClientAuthFailure(SQLModel, table=True):
+    """Recent failed POST /v1/auth/token attempts of one client id or one address.
+
+    Kept in Postgres so that every server process, on every machine, counts against one limit
+    (service.auth.rate_limit). A row holds at most the limit's number of newest failure times; once
+    `expires_at` has passed none of them is inside the window any more and the row may be pruned.
+    """
+
+    __tablename__ = "client_auth_failure"
+    __table_args__ = (
+        CheckConstraint("scope IN ('client', 'address')", name="scope"),
+        Index("ix_client_auth_failure_expires_at", "expires_at"),
+    )
+
+    scope: str = Field(sa_column=Column(Text, primary_key=True))
+    key: str = Field(sa_column=Column(Text, primary_key=True))
+    failed_at: list[datetime] = Field(sa_column=Column(ARRAY(DateTime(timezone=True)), nullable=False))
+    expires_at: datetime = Field(sa_column=timestamp_column(default_now=False))

@@ -12,30 +12,14 @@ from service.auth.client_credentials import (
     issue_token,
     parse_token_request,
 )
-from service.auth.rate_limit import ClientAuthLimiter, SlidingWindow
+from service.auth.rate_limit import ClientAuthLimiter
 from service.auth.schemas import OAuthErrorResponse, TokenResponse
 from service.dependencies import SessionDep, public
-from service.settings import Settings
 
 router = APIRouter(prefix="/auth", tags=["authentication"])
 
 # RFC 6749 §5.1: token responses must not be cached anywhere.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def client_auth_limiter(request: Request) -> ClientAuthLimiter:
-    """One limiter per application, created on first use (see service.auth.rate_limit)."""
-    state: Any = request.app.state
-    limiter: ClientAuthLimiter | None = getattr(state, "client_auth_limiter", None)
-    if limiter is None:
-        settings: Settings = state.settings
-        window = settings.client_auth_failure_window_seconds
-        limiter = ClientAuthLimiter(
-            per_client=SlidingWindow(settings.client_auth_failures_per_client, window),
-            per_address=SlidingWindow(settings.client_auth_failures_per_address, window),
-        )
-        state.client_auth_limiter = limiter
-    return limiter
 
 
 async def _bounded_body(request: Request) -> bytes:
@@ -99,7 +83,7 @@ async def issue_access_token(request: Request, session: SessionDep) -> JSONRespo
             session=session,
             settings=state.settings,
             signing_key=state.token_verifier.signing_key,
-            limiter=client_auth_limiter(request),
+            limiter=ClientAuthLimiter.from_settings(state.settings),
             token_request=token_request,
             address=request.client.host if request.client else None,
         )

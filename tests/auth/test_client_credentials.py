@@ -297,7 +297,6 @@ async def test_failed_attempts_are_limited_per_client(
 async def test_failed_attempts_are_limited_per_address(
     client: httpx.AsyncClient, tokens: TokenFactory, session: AsyncSession, app: FastAPI
 ) -> None:
-    app.state.client_auth_limiter = None
     app.state.settings = app.state.settings.model_copy(update={"client_auth_failures_per_address": 3})
     org = await factories.organisation(session)
     created = await register(client, tokens, org.id)
