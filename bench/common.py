@@ -1,6 +1,7 @@
 """Shared bench plumbing: a throwaway embedded Postgres, the real server in a subprocess, a provider."""
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import httpx
 
@@ -54,13 +56,22 @@ class ServerProcess:
     """A server in a subprocess on a loopback port, ready once `probe` answers below 500; it may be
     killed and started again on the same port, as a supervisor would restart it."""
 
-    def __init__(self, arguments: list[str], *, env: dict[str, str], probe: str = "/healthz") -> None:
+    def __init__(
+        self,
+        arguments: list[str],
+        *,
+        env: dict[str, str],
+        probe: str = "/healthz",
+        output: Path | None = None,
+    ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         # `{port}` in an argument or a value of `env` is this server's port.
         self.arguments = [a.format(port=self.port) for a in arguments]
         self.env = {**os.environ, **{k: v.format(port=self.port) for k, v in env.items()}}
         self.probe = probe
+        # Where its stdout and stderr go (inherited when None).
+        self.output = output
         self.profile = os.environ.get("INGRAIN_BENCH_PROFILE")
         self.process: asyncio.subprocess.Process | None = None
 
@@ -71,7 +82,15 @@ class ServerProcess:
             # Collapsed stacks of the server for the whole run (py-spy must be installed).
             profiler = ["py-spy", "record", "--format", "raw", "--rate", "200", "-o", self.profile, "--"]
             command = [*profiler, *command]
-        process = await asyncio.create_subprocess_exec(*command, env=self.env, cwd=PROJECT_ROOT)
+        with contextlib.ExitStack() as files:
+            stdout = files.enter_context(self.output.open("ab")) if self.output else None
+            process = await asyncio.create_subprocess_exec(
+                *command,
+                env=self.env,
+                cwd=PROJECT_ROOT,
+                stdout=stdout,
+                stderr=asyncio.subprocess.STDOUT if stdout else None,
+            )
         self.process = process
         deadline = time.monotonic() + within_seconds
         async with httpx.AsyncClient(base_url=self.base_url) as client:

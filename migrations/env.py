@@ -3,12 +3,14 @@
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import service.models  # noqa: F401  (registers every table on the metadata)
 from service.database import metadata, resolve_database_url, to_asyncpg_url
 from service.settings import get_settings
+from service.startup import MIGRATION_LOCK, START_LOCK_CLASS
 
 config = context.config
 target_metadata = metadata
@@ -28,6 +30,11 @@ def run_migrations_offline() -> None:
 def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
     with context.begin_transaction():
+        # Processes migrating together take turns: the lock is held until this transaction commits,
+        # and the next reads the version table only then, finding nothing left to do.
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:cls, :key)"), {"cls": START_LOCK_CLASS, "key": MIGRATION_LOCK}
+        )
         context.run_migrations()
 
 

@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -13,14 +14,21 @@ from service.vocabulary import Role
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from service.main import create_app
-    from service.runtime import tune_garbage_collector
+    from service.database import resolve_database_url
+    from service.startup import PREPARED_DATABASE_URL, prepare_database
 
     settings = get_settings()
-    app = create_app(settings)
-    tune_garbage_collector()
+    # Once, here, whatever the number of workers: the embedded Postgres starts (the workers share it
+    # and it stops when this process does), migrations and the first demo load run.
+    url = resolve_database_url(settings)
+    asyncio.run(prepare_database(settings, url))
+    os.environ[PREPARED_DATABASE_URL] = url
+    # Each worker builds its app from the factory; SIGTERM or Ctrl-C to this process stops taking
+    # connections and lets every worker finish the requests it holds before it exits.
     uvicorn.run(
-        app,
+        "service.main:app_factory",
+        factory=True,
+        workers=args.workers or settings.web_concurrency,
         host=args.host or settings.host,
         port=args.port or settings.port,
         log_level=settings.log_level,
@@ -82,6 +90,9 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("serve", help="serve the API (embedded Postgres unless INGRAIN_DATABASE_URL is set)")
     p.add_argument("--host", default=None)
     p.add_argument("--port", type=int, default=None)
+    p.add_argument(
+        "--workers", type=int, default=None, help="API processes (default INGRAIN_WEB_CONCURRENCY, 1)"
+    )
     p.set_defaults(func=_serve)
 
     p = sub.add_parser("migrate", help="apply database migrations")

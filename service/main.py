@@ -1,6 +1,7 @@
 """The ASGI application: REST under /v1, GraphQL at /graphql, probes at the root."""
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +18,7 @@ from service.graphql.router import graphql_router
 from service.health.router import router as health_router
 from service.routers import include_routers
 from service.settings import Settings, get_settings
+from service.startup import PREPARED_DATABASE_URL, prepare_database
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +37,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = database_url or resolve_database_url(settings)
-        if database_url is None and settings.embedded:
-            from service.migrate import upgrade_async
-
-            await upgrade_async(url)
+        if database_url is None:
+            await prepare_database(settings, url)
         engine = create_engine(
             url,
             pool_size=settings.db_pool_size,
@@ -50,10 +50,6 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         app.state.session_factory = create_session_factory(engine)
         app.state.token_verifier = TokenVerifier(settings)
         try:
-            if database_url is None and settings.load_demo_data:
-                from service.demo.loader import load_demo_if_empty
-
-                await load_demo_if_empty(app.state.session_factory, settings)
             yield
         finally:
             await app.state.token_verifier.aclose()
@@ -75,6 +71,15 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     include_routers(app, settings)
     app.include_router(graphql_router(settings))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def app_factory() -> FastAPI:
+    """The app of one `ingrain serve` process (uvicorn's `factory=True`, once per worker)."""
+    from service.runtime import tune_garbage_collector
+
+    app = create_app(get_settings(), database_url=os.environ.get(PREPARED_DATABASE_URL) or None)
+    tune_garbage_collector()
     return app
 
 

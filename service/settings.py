@@ -42,6 +42,14 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `ingrain serve` listens on.")
     port: int = Field(default=8000, description="Port `ingrain serve` listens on.")
+    web_concurrency: int = Field(
+        default=1, ge=1, description="API processes `ingrain serve` runs (its `--workers`)."
+    )
+    migrate_on_start: bool | None = Field(
+        default=None,
+        description="Apply migrations at start-up (one process at a time). Default: on for the embedded "
+        "database.",
+    )
     demo_data: bool | None = Field(
         default=None,
         description="Load the demo provider on first start. Default: on for the embedded database.",
@@ -159,6 +167,10 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.database_url is None
+
+    @property
+    def migrate_at_start(self) -> bool:
+        return self.embedded if self.migrate_on_start is None else self.migrate_on_start
 
     @property
     def load_demo_data(self) -> bool:

@@ -21,6 +21,7 @@ from service.demo.plan import DemoPlan, TouchpointPlan
 from service.demo.reference import DemoIds
 from service.demo.summary import summary_text
 from service.settings import Settings
+from service.startup import DEMO_LOCK, advisory_lock
 from service.touchpoints.ingest import record_touchpoints
 from service.vocabulary import Role, TouchpointKind
 
@@ -61,7 +62,7 @@ async def load_demo_if_empty(
 async def run_demo_command(settings: Settings, *, force: bool = False) -> DemoLoad | None:
     """`ingrain demo`: load once; `--force` adds another copy of the provider under a new name."""
     url = resolve_database_url(settings)
-    if settings.embedded:
+    if settings.migrate_at_start:
         from service.migrate import upgrade_async
 
         await upgrade_async(url)
@@ -70,15 +71,17 @@ async def run_demo_command(settings: Settings, *, force: bool = False) -> DemoLo
         factory = create_session_factory(engine)
         plan = build_plan()
         name = plan.provider_name
-        async with factory() as session:
-            copy = 1
-            while await reference.find_provider(session, name) is not None:
-                if not force:
-                    print(f"{name!r} is already loaded; `ingrain demo --force` adds another copy.")
-                    return None
-                copy += 1
-                name = f"{plan.provider_name} ({copy})"
-        loaded = await load_demo(factory, plan, provider_name=name)
+        # Taken in turns with a server loading the demo on its first start.
+        async with advisory_lock(url, DEMO_LOCK):
+            async with factory() as session:
+                copy = 1
+                while await reference.find_provider(session, name) is not None:
+                    if not force:
+                        print(f"{name!r} is already loaded; `ingrain demo --force` adds another copy.")
+                        return None
+                    copy += 1
+                    name = f"{plan.provider_name} ({copy})"
+            loaded = await load_demo(factory, plan, provider_name=name)
         print(summary_text(loaded, settings), flush=True)
         return loaded
     finally:
