@@ -2,10 +2,14 @@
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.main import create_app
+from service.settings import Settings
 from tests.tokens import TokenFactory
 from tests.touchpoints.world import World, count_touchpoints, payload
 
@@ -76,6 +80,37 @@ async def test_concurrent_repeats_run_once(
     headers = {**manager, "Idempotency-Key": "batch-race", "Content-Type": "application/json"}
     responses = await asyncio.gather(
         *(client.post("/v1/touchpoints/batch", content=body, headers=headers) for _ in range(4))
+    )
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.content for r in responses}) == 1
+    assert sum(1 for r in responses if "idempotency-replayed" in r.headers) == 3
+    assert await count_touchpoints(session, world.org) == 50
+
+
+@pytest.fixture
+async def other_instance(settings: Settings, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A second application instance on the same database, as another server process would be."""
+    app = create_app(settings, database_url=database_url)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ingrain.test") as client:
+            yield client
+
+
+async def test_concurrent_repeats_to_two_server_processes_run_once(
+    client: httpx.AsyncClient,
+    other_instance: httpx.AsyncClient,
+    world: World,
+    manager: dict[str, str],
+    session: AsyncSession,
+) -> None:
+    body = json.dumps({"items": [payload(world) for _ in range(50)]})
+    headers = {**manager, "Idempotency-Key": "batch-two-processes", "Content-Type": "application/json"}
+    responses = await asyncio.gather(
+        *(
+            instance.post("/v1/touchpoints/batch", content=body, headers=headers)
+            for instance in [client, other_instance] * 2
+        )
     )
     assert {r.status_code for r in responses} == {200}
     assert len({r.content for r in responses}) == 1
