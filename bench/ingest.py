@@ -40,10 +40,10 @@ from service.database import asyncpg_connect_kwargs
 from service.model_helpers import utcnow
 from service.runtime import tune_garbage_collector
 from service.services.models import DEFAULT_SHIFT_PATTERN
-from service.touchpoints.ingest import row_values
-from service.touchpoints.repository import ROW_COLUMNS
+from service.touchpoints.repository.writes import ROW_COLUMNS, row_values
 from service.touchpoints.shifts import shift_pattern
-from service.touchpoints.validation import content_hash, validate_item
+from service.touchpoints.validation import content_hash
+from service.touchpoints.validation.shape import validate_item
 
 BATCH_SIZE = 1000
 BATCHES = int(os.environ.get("INGRAIN_BENCH_BATCHES", "60"))

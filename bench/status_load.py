@@ -25,7 +25,7 @@ import asyncpg
 from bench.status_cast import Cast, insert_cast, plan_cast
 from bench.status_touchpoints import Chunk, TouchpointStream
 from service.database import asyncpg_connect_kwargs, create_engine, create_session_factory, unit_of_work
-from service.touchpoints.repository import COPY_COLUMNS, LINK_COLUMNS
+from service.touchpoints.repository.writes import COPY_COLUMNS, LINK_COLUMNS
 
 
 @dataclass

@@ -29,8 +29,7 @@ from zoneinfo import ZoneInfo
 from bench.status_cast import TIMEZONE, Cast, seeded_uuid
 from bench.status_facts import INCIDENT_TEXTS, NOTE_TEXTS, facts_of
 from service.services.models import DEFAULT_SHIFT_PATTERN
-from service.touchpoints.repository import COPY_COLUMNS, LINK_COLUMNS
-from service.touchpoints.rules import SYSTEM_OF
+from service.touchpoints.repository.writes import COPY_COLUMNS, LINK_COLUMNS, SYSTEM_OF
 from service.touchpoints.shifts import shift_pattern
 
 # The row layout this module builds; the service's COPY columns must still be these.

@@ -1,7 +1,7 @@
 """Free text: what a person typed about people, shown only to roles that may read it.
 
 Free text is a touchpoint's `text` and every facts field its kind's facts schema marks with
-`FREE_TEXT` (`FactText` in `service.touchpoints.facts`: a daily note's `activity`, an audit's
+`FREE_TEXT` (`FactText` in `service.touchpoints.validation.facts`: a daily note's `activity`, an audit's
 `tool`). It may name a resident or a colleague, so it never reaches a caller without
 `touchpoint:read_text` (commissioners, inspectors, platform and provider admins), nor any caller
 outside the provider whose record it is.
@@ -22,8 +22,8 @@ from pydantic import BaseModel
 
 from service.auth.principal import Principal
 from service.policy import Permission, allowed
-from service.touchpoints.facts import FREE_TEXT, Facts
-from service.touchpoints.schemas import TouchpointCreateItem
+from service.touchpoints.validation.facts import FREE_TEXT, Facts
+from service.touchpoints.validation.shape import TouchpointCreateItem
 
 FactPath = tuple[str, ...]
 

@@ -16,10 +16,10 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.principal import Principal
-from service.database import driver_connection
 from service.errors import InvalidInput
 from service.model_helpers import utcnow
 from service.touchpoints.limits import MAX_IDEMPOTENCY_KEY_CHARS
+from service.touchpoints.repository.idempotency import hold_key_and_find, purge_expired, store_response
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 HEADER = "Idempotency-Key"
@@ -58,21 +58,7 @@ async def replay_or_claim(
     """The stored response to repeat, or None once this request holds the key and should run."""
     organisation_id = principal.require_organisation()
     key = _checked_key(key)
-    conn = await driver_connection(session)
-    await conn.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-        f"idempotency:{organisation_id}:{principal.sub}:{key}",
-    )
-    row = await conn.fetchrow(
-        """
-        SELECT request_fingerprint, response_status, response_body, response_location, expires_at
-          FROM idempotency_record
-         WHERE organisation_id = $1 AND principal_sub = $2 AND key = $3
-        """,
-        organisation_id,
-        principal.sub,
-        key,
-    )
+    row = await hold_key_and_find(session, organisation_id, principal.sub, key)
     if row is None or row["expires_at"] <= utcnow():
         return None
     if row["request_fingerprint"] != fingerprint:
@@ -95,41 +81,19 @@ async def remember(
     """Keep the response for the key's lifetime (replacing an expired use of the same key)."""
     organisation_id = principal.require_organisation()
     now = utcnow()
-    conn = await driver_connection(session)
-    await conn.execute(
-        """
-        INSERT INTO idempotency_record (organisation_id, principal_sub, key, request_fingerprint,
-                                        response_status, response_body, response_location,
-                                        created_at, expires_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-        ON CONFLICT (organisation_id, principal_sub, key) DO UPDATE SET
-          request_fingerprint = excluded.request_fingerprint,
-          response_status = excluded.response_status,
-          response_body = excluded.response_body,
-          response_location = excluded.response_location,
-          created_at = excluded.created_at,
-          expires_at = excluded.expires_at
-        """,
+    await store_response(
+        session,
         organisation_id,
         principal.sub,
         key,
-        fingerprint,
-        response.status,
-        response.body.decode(),
-        response.location,
-        now,
-        now + IDEMPOTENCY_TTL,
+        fingerprint=fingerprint,
+        status=response.status,
+        body=response.body.decode(),
+        location=response.location,
+        created_at=now,
+        expires_at=now + IDEMPOTENCY_TTL,
     )
-    await conn.execute(
-        """
-        DELETE FROM idempotency_record
-         WHERE ctid IN (SELECT ctid FROM idempotency_record
-                         WHERE organisation_id = $1 AND expires_at < $2 LIMIT $3)
-        """,
-        organisation_id,
-        now,
-        _PURGE_BATCH,
-    )
+    await purge_expired(session, organisation_id, now, _PURGE_BATCH)
 
 
 async def run_once(

@@ -21,36 +21,33 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit.service import access_entry
 from service.auth.principal import Principal
-from service.database import driver_connection
-from service.errors import Conflict, ProblemError
+from service.errors import ProblemError
 from service.model_helpers import utcnow
 from service.policy import Permission, check
 from service.status.locks import rollup_lock_keys
 from service.touchpoints.free_text import may_read_free_text, withhold
-from service.touchpoints.limits import MAX_BATCH_ITEMS, too_many_items
 from service.touchpoints.reading import load_touchpoint
-from service.touchpoints.repository import (
-    TYPED_FACTS,
-    StoredKey,
-    find_by_source_keys,
-    look_up,
-    write_touchpoints,
-)
-from service.touchpoints.rules import (
-    CLOCK_SKEW,
-    SYSTEM_OF,
-    ShiftPatterns,
-    apply_item_rules,
+from service.touchpoints.repository.lookups import References, StoredKey, find_by_source_keys, look_up
+from service.touchpoints.repository.writes import row_values, write_touchpoints
+from service.touchpoints.rollups import rollup_services
+from service.touchpoints.schemas import ItemProblem, ItemResult, TouchpointPublic
+from service.touchpoints.shifts import ShiftPatterns
+from service.touchpoints.validation import (
+    Path,
+    SourceKey,
+    TouchpointCreateItem,
+    check_batch_size,
     check_references,
+    conflict_with_stored,
+    content_hash,
+    item_prefixes,
     reference_needs,
-    rollup_services,
+    repeated_in_batch,
+    validate_touchpoints,
 )
-from service.touchpoints.schemas import ItemProblem, ItemResult, TouchpointCreateItem, TouchpointPublic
-from service.touchpoints.validation import Path, content_hash, field_error, path_of, validate_items
-from service.vocabulary import DeliverySystem, Shift, TouchpointKind
+from service.vocabulary import SYSTEM_OF_KIND, Shift, TouchpointKind
 
 Status = Literal["created", "duplicate", "rejected"]
-SourceKey = tuple[str, str]
 
 
 @dataclass(slots=True)
@@ -81,61 +78,6 @@ class RecordedTouchpoint:
     touchpoint: TouchpointPublic
 
 
-def conflict_with_stored(prefix: Path, key: SourceKey, stored_id: uuid.UUID) -> Conflict:
-    source_system, external_id = key
-    href = f"/v1/touchpoints/{stored_id}"
-    message = (
-        f"{source_system}/{external_id} is already recorded with different content; "
-        f"to change it, send the whole record with PUT {href}"
-    )
-    return Conflict(
-        f"{path_of(prefix, 'external_id')}: {message}",
-        errors=[field_error(prefix, ("external_id",), "already_recorded", message)],
-        existing_id=str(stored_id),
-        correct_with={"method": "PUT", "href": href},
-    )
-
-
-def _repeated_in_batch(candidate: Candidate, first: Candidate) -> Conflict:
-    message = f"repeats the external_id of items[{first.index}] with different content"
-    return Conflict(
-        f"{path_of(candidate.prefix, 'external_id')}: {message}",
-        errors=[field_error(candidate.prefix, ("external_id",), "repeated_in_batch", message)],
-    )
-
-
-def row_values(
-    item: TouchpointCreateItem,
-    touchpoint_id: uuid.UUID,
-    *,
-    shift: str,
-    weekend: bool,
-    content_hash: str,
-) -> list[Any]:
-    """One row in `repository.ROW_COLUMNS` order."""
-    facts = item.facts
-    # Reading the facts' __dict__ avoids pydantic's slow path for attributes a kind does not have.
-    present = facts.__dict__
-    return [
-        touchpoint_id,
-        item.kind,
-        SYSTEM_OF[item.kind],
-        item.service_id,
-        item.occurred_at,
-        shift,
-        weekend,
-        item.recorded_by_id,
-        item.subject_staff_id,
-        item.person_ref_id,
-        item.source_system,
-        item.external_id,
-        item.text,
-        facts.__pydantic_serializer__.to_json(facts).decode(),
-        content_hash,
-        *[present.get(name) for name in TYPED_FACTS],
-    ]
-
-
 class _Recording:
     """One call's worth of items on their way to the table."""
 
@@ -154,17 +96,10 @@ class _Recording:
         self.outcomes[index] = Outcome("rejected", problem=problem)
 
     def validate(self) -> None:
-        latest = self.now + CLOCK_SKEW
         first_of_key: dict[SourceKey, Candidate] = {}
-        prefixes: list[Path] = [("items", index) if self.batch else () for index in range(len(self.items))]
-        all_validated = validate_items(self.items, prefixes)
-        for index, raw in enumerate(self.items):
-            prefix = prefixes[index]
-            validated = all_validated[index]
-            if isinstance(validated, ProblemError):
-                self.reject(index, validated)
-                continue
-            item = apply_item_rules(validated, self.principal, prefix, latest)
+        prefixes = item_prefixes(len(self.items), batch=self.batch)
+        validated = validate_touchpoints(self.items, prefixes, principal=self.principal, now=self.now)
+        for index, (raw, prefix, item) in enumerate(zip(self.items, prefixes, validated, strict=True)):
             if isinstance(item, ProblemError):
                 self.reject(index, item)
                 continue
@@ -177,7 +112,7 @@ class _Recording:
                     if first.content_hash == candidate.content_hash:
                         self.repeats.append((candidate, first))
                     else:
-                        self.reject(index, _repeated_in_batch(candidate, first))
+                        self.reject(index, repeated_in_batch(prefix, first.index))
                     continue
                 first_of_key[key] = candidate
             self.candidates.append(candidate)
@@ -197,13 +132,25 @@ class _Recording:
                 self.reject(candidate.index, conflict_with_stored(candidate.prefix, candidate.key, found.id))
         return unsettled
 
-    async def write(self) -> list[uuid.UUID]:
+    async def write(self) -> None:
         if not self.candidates:
-            return []
-        # References are looked up for every candidate, stored copies or not, so that one
-        # statement answers both questions.
+            return
+        refs, stored = await self.look_up()
+        fresh = self.settle_against_stored(self.candidates, stored)
+        writable = self.placed(fresh, refs)
+        if not writable:
+            return
+        inserted = await self.store(writable, refs)
+        await self.settle_written(writable, inserted)
+
+    async def look_up(self) -> tuple[References, dict[SourceKey, StoredKey]]:
+        """What the candidates refer to, and copies of them already stored.
+
+        References are looked up for every candidate, stored copies or not, so that one statement
+        answers both questions.
+        """
         needs = reference_needs([c.item for c in self.candidates])
-        refs, stored = await look_up(
+        return await look_up(
             self.session,
             self.organisation_id,
             service_ids=needs.service_ids,
@@ -213,12 +160,11 @@ class _Recording:
             touchpoint_ids=needs.touchpoint_ids,
             source_keys=[c.key for c in self.candidates if c.key is not None],
         )
-        fresh = self.settle_against_stored(self.candidates, stored)
-        if not fresh:
-            return []
-        patterns = ShiftPatterns(refs)
+
+    def placed(self, fresh: list[Candidate], refs: References) -> list[Candidate]:
+        """The candidates whose references hold, each with its shift derived; the others refused."""
+        patterns = ShiftPatterns(refs.services)
         writable: list[Candidate] = []
-        rows: list[list[Any]] = []
         for candidate in fresh:
             problem = check_references(candidate.item, candidate.raw, refs, candidate.prefix)
             if problem is not None:
@@ -228,34 +174,22 @@ class _Recording:
             shift, weekend = patterns.of(item.service_id).locate(item.occurred_at, item.shift)
             candidate.shift, candidate.weekend = shift.value, weekend
             writable.append(candidate)
-            rows.append(
-                row_values(
-                    item,
-                    candidate.id,
-                    shift=shift.value,
-                    weekend=weekend,
-                    content_hash=candidate.content_hash,
-                )
-            )
-        if not writable:
-            return []
+        return writable
+
+    async def store(self, writable: list[Candidate], refs: References) -> set[uuid.UUID]:
+        """Write the candidates; the ids of those written (a concurrent writer may have taken keys)."""
         # Keyed rows in key order, so two batches sharing keys lock them in the same order.
-        order = sorted(
-            range(len(writable)), key=lambda i: (writable[i].key is None, writable[i].key or ("", ""))
-        )
-        links = [
-            (candidate.id, innovation_id)
-            for candidate in writable
-            for innovation_id in candidate.item.innovation_ids
-        ]
-        conn = await driver_connection(self.session)
-        inserted = await write_touchpoints(
-            conn,
+        ordered = sorted(writable, key=lambda c: (c.key is None, c.key or ("", "")))
+        return await write_touchpoints(
+            self.session,
             self.organisation_id,
             recorded_at=self.now,
             recorded_by_sub=self.principal.sub,
-            rows=[rows[i] for i in order],
-            links=links,
+            rows=[
+                row_values(c.item, c.id, shift=c.shift, weekend=c.weekend, content_hash=c.content_hash)
+                for c in ordered
+            ],
+            links=[(c.id, innovation_id) for c in writable for innovation_id in c.item.innovation_ids],
             lock_keys=rollup_lock_keys(
                 self.organisation_id, rollup_services((c.item for c in writable), refs)
             ),
@@ -263,22 +197,24 @@ class _Recording:
                 principal=self.principal, action="touchpoint.create", resource_type="touchpoint"
             ),
         )
+
+    async def settle_written(self, writable: list[Candidate], inserted: set[uuid.UUID]) -> None:
         lost: list[Candidate] = []
         for candidate in writable:
             if candidate.id in inserted:
                 self.outcomes[candidate.index] = Outcome("created", id=candidate.id, written=candidate)
             else:
                 lost.append(candidate)
-        if lost:
-            # Stored meanwhile by a concurrent request: compare with what it stored.
-            lost_keys = [c.key for c in lost if c.key is not None]
-            stored = await find_by_source_keys(
-                conn, self.organisation_id, [k[0] for k in lost_keys], [k[1] for k in lost_keys]
-            )
-            unresolved = self.settle_against_stored(lost, stored)
-            if unresolved:
-                raise RuntimeError(f"{len(unresolved)} touchpoints were neither inserted nor found stored")
-        return [c.id for c in writable if c.id in inserted]
+        if not lost:
+            return
+        # Stored meanwhile by a concurrent request: compare with what it stored.
+        lost_keys = [c.key for c in lost if c.key is not None]
+        stored = await find_by_source_keys(
+            self.session, self.organisation_id, [k[0] for k in lost_keys], [k[1] for k in lost_keys]
+        )
+        unresolved = self.settle_against_stored(lost, stored)
+        if unresolved:
+            raise RuntimeError(f"{len(unresolved)} touchpoints were neither inserted nor found stored")
 
     def settle_repeats(self) -> None:
         for candidate, first in self.repeats:
@@ -313,8 +249,7 @@ async def record_touchpoints(
     caller's unit of work commits.
     """
     check(principal, Permission.touchpoint_write)
-    if len(items) > MAX_BATCH_ITEMS:
-        raise too_many_items(len(items))
+    check_batch_size(items)
     outcomes = await _Recording(session, principal, items, batch=True).run()
     return [item_result(index, outcome) for index, outcome in enumerate(outcomes)]
 
@@ -322,10 +257,11 @@ async def record_touchpoints(
 def _as_recorded(candidate: Candidate, principal: Principal, recorded_at: datetime) -> TouchpointPublic:
     """The record just written, built from what was written rather than read back."""
     item = candidate.item
+    kind = TouchpointKind(item.kind)
     recorded = TouchpointPublic(
         id=candidate.id,
-        kind=TouchpointKind(item.kind),
-        system=DeliverySystem(SYSTEM_OF[item.kind]),
+        kind=kind,
+        system=SYSTEM_OF_KIND[kind],
         service_id=item.service_id,
         occurred_at=item.occurred_at,
         recorded_at=recorded_at,

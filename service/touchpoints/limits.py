@@ -1,7 +1,8 @@
-"""Bounds on what one request may ask of the service, and the checks that enforce them early.
+"""Bounds on what one request may ask of the service, checked for every route before its body is read.
 
-Every refusal names the limit and its value, so a client can split a batch or trim a note without
-guessing.
+Every refusal names the limit and its value, so a client can trim a request without guessing. The
+bounds on a touchpoint and a batch (items, text, facts) are part of its validation, in
+`service.touchpoints.validation.limits`.
 """
 
 from collections.abc import Callable, Coroutine
@@ -10,19 +11,11 @@ from urllib.parse import unquote_to_bytes
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from pydantic_core import PydanticCustomError, from_json
+from pydantic_core import from_json
 
 from service.errors import InvalidInput, LimitExceeded, UnsupportedMediaType
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
-MAX_BATCH_ITEMS = 1000
-MAX_TEXT_CHARS = 20_000
-MAX_FACT_TEXT_CHARS = 1_000
-MAX_FACTS_DEPTH = 3
-MAX_FACTS_KEYS = 64
-MAX_INNOVATIONS_PER_TOUCHPOINT = 50
-MAX_SOURCE_SYSTEM_CHARS = 100
-MAX_EXTERNAL_ID_CHARS = 200
 MAX_IDEMPOTENCY_KEY_CHARS = 200
 # Well above any body the API takes (a staff survey's facts are three levels inside an item), and
 # far below where a recursive reader of the parsed body could exhaust the stack.
@@ -42,55 +35,6 @@ def body_too_large(received: int | None) -> LimitExceeded:
         errors=[{"field": "body", "rule": "max_body_bytes", "message": message}],
         **limit_extension("max_body_bytes", MAX_BODY_BYTES),
     )
-
-
-def too_many_items(received: int) -> LimitExceeded:
-    message = f"a batch holds at most {MAX_BATCH_ITEMS} items; this one has {received}"
-    return LimitExceeded(
-        message,
-        errors=[{"field": "items", "rule": "max_batch_items", "message": message}],
-        **limit_extension("max_batch_items", MAX_BATCH_ITEMS),
-    )
-
-
-def check_facts_shape(value: Any) -> Any:
-    """Refuse facts nested or sized beyond the limits before the kind's model looks at them.
-
-    The kind models already fix the shape; this keeps a hostile payload from costing more than a
-    bounded walk.
-    """
-    if not isinstance(value, dict):
-        return value
-    flat = len(value) <= MAX_FACTS_KEYS
-    for child in value.values():
-        if isinstance(child, dict | list):
-            flat = False
-            break
-    if flat:
-        return value
-    keys = 0
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_FACTS_DEPTH:
-            raise PydanticCustomError(
-                "facts_too_deep",
-                "facts nest deeper than the limit of {limit} levels",
-                {"limit": MAX_FACTS_DEPTH},
-            )
-        children = node.values() if isinstance(node, dict) else node
-        if isinstance(node, dict):
-            keys += len(node)
-            if keys > MAX_FACTS_KEYS:
-                raise PydanticCustomError(
-                    "facts_too_large",
-                    "facts hold more than the limit of {limit} keys",
-                    {"limit": MAX_FACTS_KEYS},
-                )
-        for child in children:
-            if isinstance(child, dict | list):
-                stack.append((child, depth + 1))
-    return value
 
 
 async def read_body_within_limit(request: Request) -> None:

@@ -1,7 +1,8 @@
 """REST for touchpoints: record one or a batch, correct, list and read.
 
-Bodies are taken as posted and validated by the service functions (the batch must answer per item,
-so a framework-level refusal of the whole request would be wrong); the declared models document them.
+Bodies are taken as posted and validated by the service functions through
+`service.touchpoints.validation` (the batch must answer per item, so a framework-level refusal of the
+whole request would be wrong); the declared models document them.
 Responses are serialised once to bytes, which is also what an `Idempotency-Key` replay returns.
 """
 
@@ -13,7 +14,7 @@ from pydantic import SkipValidation, TypeAdapter
 
 from service.auth.principal import Principal
 from service.dependencies import SessionDep, require, writes_in_one_statement
-from service.errors import PROBLEM_JSON, PROBLEM_RESPONSES, InvalidInput
+from service.errors import PROBLEM_JSON, PROBLEM_RESPONSES
 from service.moments import QueryMoment
 from service.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from service.policy import Permission
@@ -30,14 +31,15 @@ from service.touchpoints.idempotency import (
 )
 from service.touchpoints.ingest import record_touchpoint, record_touchpoints
 from service.touchpoints.limits import BodyLimitedRoute
-from service.touchpoints.reading import TouchpointFilters, get_touchpoint, list_touchpoints
+from service.touchpoints.reading import get_touchpoint, list_touchpoints
 from service.touchpoints.schemas import (
-    TouchpointBatchCreate,
     TouchpointBatchResults,
-    TouchpointCreate,
     TouchpointDetail,
+    TouchpointFilters,
     TouchpointPublic,
 )
+from service.touchpoints.validation import posted_items
+from service.touchpoints.validation.shape import TouchpointBatchCreate, TouchpointCreate
 from service.vocabulary import DeliverySystem, TouchpointKind
 
 router = APIRouter(prefix="/touchpoints", tags=["touchpoints"], route_class=BodyLimitedRoute)
@@ -152,12 +154,7 @@ async def create_touchpoint_batch(
     principal: Writer,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    items = body.get("items") if isinstance(body, dict) else None
-    if not isinstance(items, list):
-        raise InvalidInput(
-            "items: the body must be an object with a list `items`",
-            errors=[{"field": "items", "rule": "list_type", "message": "must be a list of touchpoints"}],
-        )
+    items = posted_items(body)
 
     async def run() -> StoredResponse:
         results = await record_touchpoints(session=session, principal=principal, items=items)

@@ -6,12 +6,15 @@ The `weekend` flag follows the local date on which that shift began: the night f
 is a weekend shift, the night from Friday into Saturday is not.
 """
 
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from service.touchpoints.repository.lookups import ServiceRef
 from service.vocabulary import Shift
 
 DEFAULT_TIMEZONE = "Europe/London"
@@ -68,3 +71,19 @@ def shift_pattern(timezone: str | None, pattern: dict[str, Any] | None) -> Shift
             starts[shift] = parsed
     ordered = tuple(sorted(((start, shift) for shift, start in starts.items()), key=lambda pair: pair[0]))
     return ShiftPattern(timezone=_zone(timezone or DEFAULT_TIMEZONE), starts=ordered)
+
+
+class ShiftPatterns:
+    """Each referenced service's shift pattern, parsed once per request."""
+
+    def __init__(self, services: Mapping[uuid.UUID, ServiceRef]) -> None:
+        self._services = services
+        self._patterns: dict[uuid.UUID, ShiftPattern] = {}
+
+    def of(self, service_id: uuid.UUID) -> ShiftPattern:
+        pattern = self._patterns.get(service_id)
+        if pattern is None:
+            service = self._services[service_id]
+            pattern = shift_pattern(service.timezone, service.shift_pattern)
+            self._patterns[service_id] = pattern
+        return pattern

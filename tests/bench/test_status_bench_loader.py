@@ -19,9 +19,10 @@ from bench.status_load import Loaded, check_rollups, load_provider
 from bench.status_touchpoints import ROW_LAYOUT, TouchpointStream
 from service.database import asyncpg_connect_kwargs
 from service.services.models import DEFAULT_SHIFT_PATTERN
-from service.touchpoints.ingest import row_values
+from service.touchpoints.repository.writes import row_values
 from service.touchpoints.shifts import shift_pattern
-from service.touchpoints.validation import content_hash, validate_item
+from service.touchpoints.validation import content_hash
+from service.touchpoints.validation.shape import validate_item
 from service.vocabulary import TouchpointKind
 from tests.status.compare import assert_same, both_paths, rollup_rows
 

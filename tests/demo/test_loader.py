@@ -18,7 +18,7 @@ from service.demo.generate import build_plan
 from service.demo.loader import DemoLoadError, load_demo, load_demo_if_empty
 from service.demo.plan import DemoPlan
 from service.settings import Settings
-from service.touchpoints.reading import visible_touchpoints
+from service.touchpoints.repository.reads import visible_touchpoints
 from service.vocabulary import Role, TouchpointKind
 from tests.conftest import TEMPLATE, _admin, _with_database
 

@@ -8,7 +8,7 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from service.graphql.permissions import AUTHENTICATED, declared_policy
 from service.graphql.schema import schema
 from service.policy import ROLE_PERMISSIONS, Permission
-from service.touchpoints import facts as facts_schemas
+from service.touchpoints.validation import facts as facts_schemas
 from service.vocabulary import Role
 from tests.graphql.touchpoint_inputs import camel
 

@@ -230,7 +230,7 @@ async def test_a_batch_answers_per_item_as_rest_does(
 async def test_a_batch_too_large_is_refused_with_the_limit(
     client: httpx.AsyncClient, world: World, manager: dict[str, str]
 ) -> None:
-    from service.touchpoints.limits import MAX_BATCH_ITEMS
+    from service.touchpoints.validation.limits import MAX_BATCH_ITEMS
 
     items = [as_input(payload(world))] * (MAX_BATCH_ITEMS + 1)
 

@@ -11,12 +11,11 @@ from sqlmodel import col
 
 from service.audit.service import access_entry
 from service.auth.principal import Principal
-from service.database import driver_connection
 from service.status.locks import rollup_lock_keys
-from service.touchpoints.ingest import row_values
 from service.touchpoints.models import Touchpoint
-from service.touchpoints.repository import COPY_FROM_ROWS, write_touchpoints
-from service.touchpoints.validation import TOUCHPOINT_ADAPTER, content_hash
+from service.touchpoints.repository.writes import COPY_FROM_ROWS, row_values, write_touchpoints
+from service.touchpoints.validation import content_hash
+from service.touchpoints.validation.shape import TOUCHPOINT_ADAPTER
 from service.vocabulary import Role
 from tests.touchpoints.world import World, count_links, count_touchpoints, keyed, payload
 
@@ -196,9 +195,8 @@ async def test_a_key_stored_meanwhile_turns_the_copy_into_an_insert_that_skips_i
         for innovation_id in item.innovation_ids
     ]
     async with session.begin():
-        conn = await driver_connection(session)
         written = await write_touchpoints(
-            conn,
+            session,
             world.org.id,
             recorded_at=datetime.now(UTC),
             recorded_by_sub=principal.sub,

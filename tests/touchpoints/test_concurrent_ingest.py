@@ -18,7 +18,7 @@ import httpx
 
 from bench.common import Provider, bearer, running_server, seed_provider
 from service.database import asyncpg_connect_kwargs
-from service.touchpoints.repository import COPY_FROM_ROWS
+from service.touchpoints.repository.writes import COPY_FROM_ROWS
 from service.vocabulary import TouchpointKind
 from tests.status.compare import rollups_equal_a_rebuild
 from tests.touchpoints.world import FACTS

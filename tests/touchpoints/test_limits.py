@@ -5,7 +5,8 @@ from collections.abc import AsyncIterator
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.touchpoints.limits import MAX_BATCH_ITEMS, MAX_BODY_BYTES, MAX_TEXT_CHARS
+from service.touchpoints.limits import MAX_BODY_BYTES
+from service.touchpoints.validation.limits import MAX_BATCH_ITEMS, MAX_TEXT_CHARS
 from tests.touchpoints.world import World, count_touchpoints, payload
 
 

@@ -1,7 +1,7 @@
 """The structured facts of each touchpoint kind, typed, as read and as posted.
 
 Posted facts are turned back into the REST JSON shape and validated by the REST models
-(`service.touchpoints.facts`), so ranges and messages are the REST ones; the GraphQL types only
+(`service.touchpoints.validation.facts`), so ranges and messages are the REST ones; the GraphQL types only
 fix the field names and scalar types.
 """
 
@@ -78,7 +78,7 @@ class IncidentSeverity(Enum):
 # ---- Facts as read --------------------------------------------------------------------------------
 
 
-# Free-text facts (marked in `service.touchpoints.facts`): closed like a touchpoint's `text`, and
+# Free-text facts (marked in `service.touchpoints.validation.facts`): closed like a touchpoint's `text`, and
 # null when withheld.
 FREE_TEXT_FACT = "Free text about people; null when the caller may not read free text."
 

@@ -12,7 +12,8 @@ from service.graphql.enums import DeliverySystem, TouchpointKind
 from service.graphql.permissions import policy
 from service.graphql.touchpoints.types import Touchpoint, touchpoint_of
 from service.policy import Permission
-from service.touchpoints.reading import TouchpointFilters, get_touchpoint, list_touchpoints
+from service.touchpoints.reading import get_touchpoint, list_touchpoints
+from service.touchpoints.schemas import TouchpointFilters
 
 READ = (Permission.touchpoint_read, Permission.touchpoint_read_own)
 

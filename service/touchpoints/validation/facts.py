@@ -16,7 +16,7 @@ from pydantic import ConfigDict, Field, PlainValidator, StrictBool, StrictInt
 from pydantic_core import PydanticCustomError
 
 from service.input_model import ApiInput
-from service.touchpoints.limits import MAX_FACT_TEXT_CHARS
+from service.touchpoints.validation.limits import MAX_FACT_TEXT_CHARS
 
 
 class Facts(ApiInput):

@@ -1,0 +1,147 @@
+"""Finding what touchpoints being recorded refer to, and earlier copies of them, in one statement.
+
+Every statement takes the organisation as its first parameter and filters on it, so nothing here can
+see another tenant's rows.
+"""
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.database import driver_connection
+
+
+@dataclass(slots=True)
+class ServiceRef:
+    timezone: str
+    shift_pattern: dict[str, Any] | None
+
+
+@dataclass(slots=True)
+class References:
+    """The referenced rows that exist in the organisation."""
+
+    services: dict[uuid.UUID, ServiceRef] = field(default_factory=dict)
+    staff: set[uuid.UUID] = field(default_factory=set)
+    people: set[uuid.UUID] = field(default_factory=set)
+    # innovation id → the services it is in scope of
+    innovations: dict[uuid.UUID, frozenset[uuid.UUID]] = field(default_factory=dict)
+    # touchpoint id → its kind (for the incident a review follows)
+    touchpoints: dict[uuid.UUID, str] = field(default_factory=dict)
+    # touchpoint id → its service (whose rollups a review of it recounts)
+    touchpoint_services: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+
+
+_LOOKUP_SQL = """
+SELECT 's' AS ref, s.id, s.timezone AS a, s.shift_pattern::text AS b, NULL::text AS c, NULL::uuid[] AS scope
+  FROM service s WHERE s.organisation_id = $1 AND s.id = ANY($2::uuid[])
+UNION ALL
+SELECT 'm', m.id, NULL, NULL, NULL, NULL
+  FROM staff_member m WHERE m.organisation_id = $1 AND m.id = ANY($3::uuid[])
+UNION ALL
+SELECT 'p', p.id, NULL, NULL, NULL, NULL
+  FROM person_ref p WHERE p.organisation_id = $1 AND p.id = ANY($4::uuid[])
+UNION ALL
+SELECT 'i', i.id, NULL, NULL, NULL,
+       ARRAY(SELECT x.service_id FROM innovation_service x
+              WHERE x.organisation_id = i.organisation_id AND x.innovation_id = i.id)
+  FROM innovation i WHERE i.organisation_id = $1 AND i.id = ANY($5::uuid[])
+UNION ALL
+SELECT 't', t.id, t.kind, NULL, NULL, ARRAY[t.service_id]
+  FROM touchpoint t WHERE t.organisation_id = $1 AND t.id = ANY($6::uuid[])
+UNION ALL
+SELECT 'k', t.id, t.content_hash, t.source_system, t.external_id, NULL
+  FROM unnest($7::text[], $8::text[]) AS k(source_system, external_id)
+  JOIN touchpoint t
+    ON t.organisation_id = $1 AND t.source_system = k.source_system AND t.external_id = k.external_id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    id: uuid.UUID
+    content_hash: str
+
+
+async def look_up(
+    session: AsyncSession,
+    organisation_id: uuid.UUID,
+    *,
+    service_ids: set[uuid.UUID],
+    staff_ids: set[uuid.UUID],
+    person_ids: set[uuid.UUID],
+    innovation_ids: set[uuid.UUID],
+    touchpoint_ids: set[uuid.UUID],
+    source_keys: Sequence[tuple[str, str]],
+) -> tuple[References, dict[tuple[str, str], StoredKey]]:
+    """Referenced rows that exist, and touchpoints already stored under these source keys.
+
+    One statement, run through the session so that it also begins the session's transaction (the
+    raw connection is then used inside that transaction).
+    """
+    connection = await session.connection()
+    result = await connection.exec_driver_sql(
+        _LOOKUP_SQL,
+        (
+            organisation_id,
+            list(service_ids),
+            list(staff_ids),
+            list(person_ids),
+            list(innovation_ids),
+            list(touchpoint_ids),
+            [key[0] for key in source_keys],
+            [key[1] for key in source_keys],
+        ),
+    )
+    return _sorted_out(result.all())
+
+
+def _sorted_out(rows: Sequence[Any]) -> tuple[References, dict[tuple[str, str], StoredKey]]:
+    """The look-up's rows, by the kind of row each names in its first column."""
+    refs = References()
+    stored: dict[tuple[str, str], StoredKey] = {}
+    for row in rows:
+        ref, ref_id, a, b, c, scope = tuple(row)
+        if ref == "s":
+            refs.services[ref_id] = ServiceRef(a, json.loads(b) if b else None)
+        elif ref == "m":
+            refs.staff.add(ref_id)
+        elif ref == "p":
+            refs.people.add(ref_id)
+        elif ref == "i":
+            refs.innovations[ref_id] = frozenset(scope or ())
+        elif ref == "t":
+            refs.touchpoints[ref_id] = a
+            refs.touchpoint_services[ref_id] = scope[0]
+        else:
+            stored[(b, c)] = StoredKey(ref_id, a)
+    return refs, stored
+
+
+async def find_by_source_keys(
+    session: AsyncSession,
+    organisation_id: uuid.UUID,
+    source_systems: Sequence[str],
+    external_ids: Sequence[str],
+) -> dict[tuple[str, str], StoredKey]:
+    """Stored touchpoints with these (source_system, external_id) pairs."""
+    if not source_systems:
+        return {}
+    conn = await driver_connection(session)
+    rows = await conn.fetch(
+        """
+        SELECT t.source_system, t.external_id, t.id, t.content_hash
+          FROM unnest($2::text[], $3::text[]) AS k(source_system, external_id)
+          JOIN touchpoint t
+            ON t.organisation_id = $1
+           AND t.source_system = k.source_system AND t.external_id = k.external_id
+        """,
+        organisation_id,
+        source_systems,
+        external_ids,
+    )
+    return {(r[0], r[1]): StoredKey(r[2], r[3]) for r in rows}

@@ -1,0 +1,20 @@
+"""Which services' status rollups writing touchpoints touches, so their locks (status.locks) are
+taken before the first statement whose triggers count them."""
+
+import uuid
+from collections.abc import Iterable
+
+from service.touchpoints.repository.lookups import References
+from service.touchpoints.validation import TouchpointCreateItem
+
+
+def rollup_services(items: Iterable[TouchpointCreateItem], refs: References) -> set[uuid.UUID]:
+    """Each item's own service, and for a post-incident review the incident's (its month's reviews
+    are recounted)."""
+    services: set[uuid.UUID] = set()
+    for item in items:
+        services.add(item.service_id)
+        incident = item.facts.__dict__.get("incident_id")
+        if incident is not None and incident in refs.touchpoint_services:
+            services.add(refs.touchpoint_services[incident])
+    return services
