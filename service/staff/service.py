@@ -72,7 +72,7 @@ class StaffMembers(ReferenceService[StaffMember, StaffMemberPublic, StaffFilter]
     def check_values(self, values: dict[str, Any], row: StaffMember | None) -> None:
         """A staff member cannot leave before starting; the date just sent is the one refused."""
         dates: dict[str, Any] = {} if row is None else {"started_on": row.started_on, "left_on": row.left_on}
-        dates.update((k, v) for k, v in values.items() if k in ("started_on", "left_on"))
+        dates |= values  # what the write sets, over what the row holds
         started_on, left_on = dates["started_on"], dates["left_on"]
         if left_on is not None and left_on < started_on:
             blame = "left_on" if "left_on" in values else "started_on"
