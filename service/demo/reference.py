@@ -12,7 +12,7 @@ from service.auth.principal import Principal
 from service.demo import cast
 from service.demo.plan import DemoPlan
 from service.innovations.schemas import EmbeddingPlanInput, InnovationCreate
-from service.innovations.service import create_innovation
+from service.innovations.service import innovations
 from service.organisations.grants import create_grant
 from service.organisations.models import Organisation
 from service.organisations.schemas import (
@@ -22,12 +22,12 @@ from service.organisations.schemas import (
 )
 from service.organisations.service import create_organisation, create_relationship
 from service.people.schemas import PersonRefCreate
-from service.people.service import create_person_ref
+from service.people.service import people
 from service.scoping import today
 from service.services.schemas import ServiceCreate
-from service.services.service import create_service
+from service.services.service import services
 from service.staff.schemas import StaffMemberCreate
-from service.staff.service import create_staff_member
+from service.staff.service import staff_members
 from service.vocabulary import OrganisationKind, Role
 
 LOADER_SUB = "ingrain-demo-loader"
@@ -114,7 +114,7 @@ async def write_reference_data(session: AsyncSession, plan: DemoPlan, ids: DemoI
     principal = provider_principal(ids.provider_id)
     source = cast.CARE_RECORDS_SOURCE
     for service in plan.services:
-        created_service = await create_service(
+        created_service = await services.create(
             session=session,
             principal=principal,
             data=ServiceCreate(
@@ -126,7 +126,7 @@ async def write_reference_data(session: AsyncSession, plan: DemoPlan, ids: DemoI
         )
         ids.services[service.key] = created_service.id
     for member in plan.staff:
-        created_member = await create_staff_member(
+        created_member = await staff_members.create(
             session=session,
             principal=principal,
             data=StaffMemberCreate(
@@ -142,7 +142,7 @@ async def write_reference_data(session: AsyncSession, plan: DemoPlan, ids: DemoI
         ids.staff[member.external_ref] = created_member.id
     for service in plan.services:
         for ref in service.person_refs:
-            person = await create_person_ref(
+            person = await people.create(
                 session=session,
                 principal=principal,
                 data=PersonRefCreate(
@@ -156,7 +156,7 @@ async def write_reference_data(session: AsyncSession, plan: DemoPlan, ids: DemoI
 async def _write_innovations(session: AsyncSession, plan: DemoPlan, ids: DemoIds) -> None:
     principal = provider_principal(ids.provider_id)
     for innovation in plan.innovations:
-        created = await create_innovation(
+        created = await innovations.create(
             session=session,
             principal=principal,
             data=InnovationCreate(

@@ -17,13 +17,13 @@ from service.auth.principal import Principal
 from service.database import unit_of_work
 from service.graphql.status.loader import Answer, StatusKey, load_statuses
 from service.innovations.schemas import InnovationPublic
-from service.innovations.service import innovations_at_services, innovations_by_id
+from service.innovations.service import innovations
 from service.people.schemas import PersonRefPublic
-from service.people.service import people_by_id
+from service.people.service import people
 from service.services.schemas import ServicePublic
-from service.services.service import services_by_id
+from service.services.service import services
 from service.staff.schemas import StaffMemberPublic
-from service.staff.service import staff_members_by_id
+from service.staff.service import staff_members
 from service.touchpoints.reading import get_touchpoint
 from service.touchpoints.schemas import TouchpointDetail
 
@@ -67,7 +67,7 @@ class Loaders:
     @cached_property
     def service(self) -> DataLoader[uuid.UUID, ServicePublic | None]:
         async def load(session: AsyncSession, ids: list[uuid.UUID]) -> list[ServicePublic | None]:
-            found = await services_by_id(session=session, principal=self.principal, service_ids=ids)
+            found = await services.by_id(session=session, principal=self.principal, ids=ids)
             return _in_order(ids, found)
 
         return self._batched(load)
@@ -75,7 +75,7 @@ class Loaders:
     @cached_property
     def staff_member(self) -> DataLoader[uuid.UUID, StaffMemberPublic | None]:
         async def load(session: AsyncSession, ids: list[uuid.UUID]) -> list[StaffMemberPublic | None]:
-            found = await staff_members_by_id(session=session, principal=self.principal, staff_member_ids=ids)
+            found = await staff_members.by_id(session=session, principal=self.principal, ids=ids)
             return _in_order(ids, found)
 
         # The staff service logs reads that may return identity: the batch commits.
@@ -84,7 +84,7 @@ class Loaders:
     @cached_property
     def person_ref(self) -> DataLoader[uuid.UUID, PersonRefPublic | None]:
         async def load(session: AsyncSession, ids: list[uuid.UUID]) -> list[PersonRefPublic | None]:
-            found = await people_by_id(session=session, principal=self.principal, person_ref_ids=ids)
+            found = await people.by_id(session=session, principal=self.principal, ids=ids)
             return _in_order(ids, found)
 
         return self._batched(load)
@@ -92,7 +92,7 @@ class Loaders:
     @cached_property
     def innovation(self) -> DataLoader[uuid.UUID, InnovationPublic | None]:
         async def load(session: AsyncSession, ids: list[uuid.UUID]) -> list[InnovationPublic | None]:
-            found = await innovations_by_id(session=session, principal=self.principal, innovation_ids=ids)
+            found = await innovations.by_id(session=session, principal=self.principal, ids=ids)
             return _in_order(ids, found)
 
         return self._batched(load)
@@ -102,7 +102,7 @@ class Loaders:
         """The innovations in scope at each service, oldest first."""
 
         async def load(session: AsyncSession, service_ids: list[uuid.UUID]) -> list[list[InnovationPublic]]:
-            found = await innovations_at_services(
+            found = await innovations.at_services(
                 session=session, principal=self.principal, service_ids=service_ids
             )
             return [found[service_id] for service_id in service_ids]

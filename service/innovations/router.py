@@ -7,11 +7,10 @@ integration client may also keep them in step with its own system through the sy
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query
 
 from service.auth.principal import Principal
 from service.dependencies import SessionDep, require
-from service.innovations import service as rules
 from service.innovations.schemas import (
     InnovationCreate,
     InnovationFilter,
@@ -19,17 +18,10 @@ from service.innovations.schemas import (
     InnovationSync,
     InnovationUpdate,
 )
+from service.innovations.service import innovations
 from service.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
 from service.policy import Permission
-from service.reference.routing import (
-    ExternalRefPath,
-    Reader,
-    SourceSystemPath,
-    SourceSystemQuery,
-    created_response,
-    problems,
-    set_location,
-)
+from service.reference.routing import Reader, ReferenceRoutes, SourceSystemQuery
 from service.touchpoints.limits import BodyLimitedRoute
 from service.vocabulary import Phase
 
@@ -38,30 +30,14 @@ router = APIRouter(prefix="/innovations", tags=["innovations"], route_class=Body
 Manager = Annotated[Principal, Depends(require(Permission.innovation_manage))]
 Syncer = Annotated[Principal, Depends(require(Permission.innovation_manage, Permission.reference_write))]
 
-
-@router.post(
-    "",
-    status_code=201,
-    operation_id="create_innovation",
-    response_model=InnovationPublic,
-    responses=problems(409),
-    summary="Create an innovation",
+routes = ReferenceRoutes(
+    router, innovations, row="innovation", public=InnovationPublic, writer=Manager, syncer=Syncer
 )
-async def create_innovation(
-    data: InnovationCreate, request: Request, response: Response, session: SessionDep, principal: Manager
-) -> InnovationPublic:
-    created = await rules.create_innovation(session=session, principal=principal, data=data)
-    set_location(request, response, "get_innovation", innovation_id=str(created.id))
-    return created
+
+routes.create("create_innovation", InnovationCreate, summary="Create an innovation")
 
 
-@router.get(
-    "",
-    operation_id="list_innovations",
-    response_model=Page[InnovationPublic],
-    responses=problems(),
-    summary="List innovations",
-)
+@routes.list("list_innovations", summary="List innovations")
 async def list_innovations(
     session: SessionDep,
     principal: Reader,
@@ -74,66 +50,20 @@ async def list_innovations(
     cursor: CursorParam = None,
 ) -> Page[InnovationPublic]:
     filters = InnovationFilter(service_id=service_id, phase=phase, source_system=source_system)
-    return await rules.list_innovations(
+    return await innovations.list_page(
         session=session, principal=principal, filters=filters, limit=limit, cursor=cursor
     )
 
 
-@router.get(
-    "/{innovation_id}",
-    name="get_innovation",
-    operation_id="get_innovation",
-    response_model=InnovationPublic,
-    responses=problems(),
-    summary="Read an innovation",
-)
-async def get_innovation(
-    innovation_id: uuid.UUID, session: SessionDep, principal: Reader
-) -> InnovationPublic:
-    return await rules.get_innovation(session=session, principal=principal, innovation_id=innovation_id)
-
-
-@router.patch(
-    "/{innovation_id}",
-    operation_id="update_innovation",
-    response_model=InnovationPublic,
-    responses=problems(),
+routes.read("get_innovation", summary="Read an innovation")
+routes.update(
+    "update_innovation",
+    InnovationUpdate,
     summary="Change some fields of an innovation",
     description="Retire it with `phase: retired`; innovations are never deleted.",
 )
-async def update_innovation(
-    innovation_id: uuid.UUID, data: InnovationUpdate, session: SessionDep, principal: Manager
-) -> InnovationPublic:
-    return await rules.update_innovation(
-        session=session, principal=principal, innovation_id=innovation_id, data=data
-    )
-
-
-@router.put(
-    "/by-ref/{source_system}/{external_ref:path}",
-    operation_id="sync_innovation_by_ref",
-    response_model=InnovationPublic,
-    responses={**created_response(InnovationPublic), **problems(409)},
+routes.sync(
+    "sync_innovation_by_ref",
+    InnovationSync,
     summary="Create or update an innovation by its source system's reference",
-    description="Idempotent: 201 when created, 200 when it existed (unchanged if the body is the same).",
 )
-async def sync_innovation_by_ref(
-    source_system: SourceSystemPath,
-    external_ref: ExternalRefPath,
-    data: InnovationSync,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: Syncer,
-) -> InnovationPublic:
-    synced = await rules.sync_innovation_by_ref(
-        session=session,
-        principal=principal,
-        source_system=source_system,
-        external_ref=external_ref,
-        data=data,
-    )
-    if synced.created:
-        response.status_code = 201
-        set_location(request, response, "get_innovation", innovation_id=str(synced.row.id))
-    return synced.row

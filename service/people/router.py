@@ -1,4 +1,7 @@
-"""REST for person references: create, list, read, update services, sync by reference."""
+"""REST for person references: create, list, read, update services, sync by reference.
+
+A person's sync takes an optional body (a reference alone names a person), so its route is its own.
+"""
 
 import uuid
 from typing import Annotated
@@ -7,7 +10,6 @@ from fastapi import APIRouter, Body, Query, Request, Response
 
 from service.dependencies import SessionDep
 from service.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
-from service.people import service as rules
 from service.people.schemas import (
     PersonRefCreate,
     PersonRefFilter,
@@ -15,45 +17,25 @@ from service.people.schemas import (
     PersonRefSync,
     PersonRefUpdate,
 )
+from service.people.service import people
 from service.reference.routing import (
     ExternalRefPath,
     Reader,
+    ReferenceRoutes,
     SourceSystemPath,
     SourceSystemQuery,
     Writer,
-    created_response,
-    problems,
-    set_location,
 )
 from service.reference.types import EXTERNAL_REF_PATTERN, MAX_EXTERNAL_REF
 from service.touchpoints.limits import BodyLimitedRoute
 
 router = APIRouter(prefix="/people", tags=["people"], route_class=BodyLimitedRoute)
+routes = ReferenceRoutes(router, people, row="person_ref", public=PersonRefPublic)
+
+routes.create("create_person_ref", PersonRefCreate, summary="Create a person reference")
 
 
-@router.post(
-    "",
-    status_code=201,
-    operation_id="create_person_ref",
-    response_model=PersonRefPublic,
-    responses=problems(409),
-    summary="Create a person reference",
-)
-async def create_person_ref(
-    data: PersonRefCreate, request: Request, response: Response, session: SessionDep, principal: Writer
-) -> PersonRefPublic:
-    created = await rules.create_person_ref(session=session, principal=principal, data=data)
-    set_location(request, response, "get_person_ref", person_ref_id=str(created.id))
-    return created
-
-
-@router.get(
-    "",
-    operation_id="list_person_refs",
-    response_model=Page[PersonRefPublic],
-    responses=problems(),
-    summary="List person references",
-)
+@routes.list("list_person_refs", summary="List person references")
 async def list_person_refs(
     session: SessionDep,
     principal: Reader,
@@ -70,43 +52,17 @@ async def list_person_refs(
     cursor: CursorParam = None,
 ) -> Page[PersonRefPublic]:
     filters = PersonRefFilter(service_id=service_id, source_system=source_system, external_ref=external_ref)
-    return await rules.list_person_refs(
+    return await people.list_page(
         session=session, principal=principal, filters=filters, limit=limit, cursor=cursor
     )
 
 
-@router.get(
-    "/{person_ref_id}",
-    name="get_person_ref",
-    operation_id="get_person_ref",
-    response_model=PersonRefPublic,
-    responses=problems(),
-    summary="Read a person reference",
-)
-async def get_person_ref(person_ref_id: uuid.UUID, session: SessionDep, principal: Reader) -> PersonRefPublic:
-    return await rules.get_person_ref(session=session, principal=principal, person_ref_id=person_ref_id)
+routes.read("get_person_ref", summary="Read a person reference")
+routes.update("update_person_ref", PersonRefUpdate, summary="Change the services supporting a person")
 
 
-@router.patch(
-    "/{person_ref_id}",
-    operation_id="update_person_ref",
-    response_model=PersonRefPublic,
-    responses=problems(),
-    summary="Change the services supporting a person",
-)
-async def update_person_ref(
-    person_ref_id: uuid.UUID, data: PersonRefUpdate, session: SessionDep, principal: Writer
-) -> PersonRefPublic:
-    return await rules.update_person_ref(
-        session=session, principal=principal, person_ref_id=person_ref_id, data=data
-    )
-
-
-@router.put(
-    "/by-ref/{source_system}/{external_ref:path}",
-    operation_id="sync_person_ref_by_ref",
-    response_model=PersonRefPublic,
-    responses={**created_response(PersonRefPublic), **problems(409)},
+@routes.sync_route(
+    "sync_person_ref_by_ref",
     summary="Create or update a person reference by its source system's reference",
     description="Idempotent: 201 when created, 200 when it existed. The body is optional.",
 )
@@ -119,14 +75,12 @@ async def sync_person_ref_by_ref(
     principal: Writer,
     data: Annotated[PersonRefSync | None, Body()] = None,
 ) -> PersonRefPublic:
-    synced = await rules.sync_person_ref_by_ref(
+    synced = await people.sync(
         session=session,
         principal=principal,
         source_system=source_system,
         external_ref=external_ref,
         data=data or PersonRefSync(),
     )
-    if synced.created:
-        response.status_code = 201
-        set_location(request, response, "get_person_ref", person_ref_id=str(synced.row.id))
-    return synced.row
+    answer: PersonRefPublic = routes.synced(request, response, synced)
+    return answer

@@ -5,9 +5,8 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
 
-M = TypeVar("M", bound=SQLModel)
+M = TypeVar("M")
 T = TypeVar("T")
 
 
@@ -24,7 +23,7 @@ async def insert_unless_taken(session: AsyncSession, row: M) -> M | None:
     return result.one_or_none()
 
 
-def assign(row: SQLModel, values: dict[str, Any]) -> bool:
+def assign(row: object, values: dict[str, Any]) -> bool:
     """Set the values that differ; True when anything changed (so unchanged writes stay no-ops)."""
     changed = False
     for name, value in values.items():

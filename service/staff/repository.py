@@ -3,8 +3,7 @@ services, to staff working in one of them (service.reference.repository)."""
 
 from datetime import date
 
-from sqlalchemy import or_
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, or_
 from sqlmodel import col
 
 from service.auth.principal import Principal
@@ -13,20 +12,10 @@ from service.reference.repository import ReferenceRepository
 from service.staff.models import StaffMember, StaffMemberService
 from service.staff.schemas import StaffFilter
 
-links = ServiceLinks(StaffMemberService, "staff_member_id")
-staff = ReferenceRepository(StaffMember, links)
-readable, get, get_by_ref, insert = staff.readable, staff.get, staff.get_by_ref, staff.insert
+staff = ReferenceRepository(StaffMember, ServiceLinks(StaffMemberService, "staff_member_id"))
 
 
-async def list_page(
-    session: AsyncSession,
-    principal: Principal,
-    filters: StaffFilter,
-    *,
-    today: date,
-    limit: int,
-    cursor: str | None,
-) -> list[StaffMember]:
+def listed(principal: Principal, filters: StaffFilter, *, today: date) -> Select[StaffMember]:
     stmt = staff.listed(principal, service_id=filters.service_id, source_system=filters.source_system)
     if filters.role is not None:
         stmt = stmt.where(col(StaffMember.role) == filters.role.value)
@@ -37,4 +26,4 @@ async def list_page(
         )
     elif not filters.include_leavers:
         stmt = stmt.where(or_(col(StaffMember.left_on).is_(None), col(StaffMember.left_on) >= today))
-    return await staff.page(session, stmt, limit=limit, cursor=cursor)
+    return stmt

@@ -21,14 +21,15 @@ from service.graphql.problems import (
     problem_result,
     validated,
 )
-from service.graphql.reference.services import Service
-from service.innovations import service as rules
+from service.graphql.reference.resolvers import listed, public_fields, read_one
+from service.graphql.reference.services import Service, services_named
 from service.innovations.schemas import (
     InnovationCreate,
     InnovationFilter,
     InnovationPublic,
     InnovationUpdate,
 )
+from service.innovations.service import innovations
 from service.policy import Permission
 
 if TYPE_CHECKING:
@@ -67,8 +68,7 @@ class Innovation:
 
     @strawberry.field(description="The services in scope (the caller's view).")
     async def services(self, info: GraphQLInfo) -> list[Service]:
-        found = await info.context.loaders.service.load_many(self.service_ids)
-        return [Service.from_public(s) for s in found if s is not None]
+        return await services_named(info, self.service_ids)
 
     @strawberry.field(
         extensions=[policy(Permission.status_read)],
@@ -101,21 +101,8 @@ class Innovation:
     def from_public(
         cls, public: InnovationPublic, *, scope_service_id: uuid.UUID | None = None
     ) -> "Innovation":
-        return cls(
-            id=public.id,
-            name=public.name,
-            summary=public.summary,
-            why=public.why,
-            started_on=public.started_on,
-            service_ids=public.service_ids,
-            phase=public.phase,
-            embedding_plan=EmbeddingPlan(**public.embedding_plan.model_dump()),
-            source_system=public.source_system,
-            external_ref=public.external_ref,
-            created_at=public.created_at,
-            updated_at=public.updated_at,
-            scope_service_id=scope_service_id,
-        )
+        plan = EmbeddingPlan(**public.embedding_plan.model_dump())
+        return cls(**public_fields(public, embedding_plan=plan), scope_service_id=scope_service_id)
 
 
 def innovation_page(
@@ -161,31 +148,18 @@ class InnovationQuery:
         source_system: str | None = None,
     ) -> Connection[Innovation]:
         filters = InnovationFilter(service_id=service_id, phase=phase, source_system=source_system)
-        async with info.context.unit_of_work() as session:
-            page = await rules.list_innovations(
-                session=session,
-                principal=info.context.principal,
-                filters=filters,
-                limit=page_limit(first),
-                cursor=after,
-            )
-        return connection(
-            [Innovation.from_public(i, scope_service_id=service_id) for i in page.items],
-            cursors=[time_id_cursor(i.created_at, i.id) for i in page.items],
-            next_cursor=page.next_cursor,
-            after=after,
-        )
+
+        def shape(public: InnovationPublic) -> Innovation:
+            return Innovation.from_public(public, scope_service_id=service_id)
+
+        return await listed(info, innovations, filters, first=first, after=after, shape=shape)
 
     @strawberry.field(
         extensions=[policy(Permission.reference_read)],
         description="One innovation (REST: GET /v1/innovations/{id}).",
     )
     async def innovation(self, info: GraphQLInfo, id: uuid.UUID) -> Innovation | None:
-        async with info.context.unit_of_work() as session:
-            public = await rules.get_innovation(
-                session=session, principal=info.context.principal, innovation_id=id
-            )
-        return Innovation.from_public(public)
+        return await read_one(info, innovations, id, shape=Innovation.from_public)
 
 
 # ---- Mutations ------------------------------------------------------------------------------------
@@ -250,7 +224,7 @@ class InnovationMutation:
         try:
             data = validated(InnovationCreate, given(input))
             async with info.context.unit_of_work() as session:
-                public = await rules.create_innovation(
+                public = await innovations.create(
                     session=session, principal=info.context.principal, data=data
                 )
         except ProblemError as problem:
@@ -267,8 +241,8 @@ class InnovationMutation:
         try:
             data = validated(InnovationUpdate, given(input))
             async with info.context.unit_of_work() as session:
-                public = await rules.update_innovation(
-                    session=session, principal=info.context.principal, innovation_id=id, data=data
+                public = await innovations.update(
+                    session=session, principal=info.context.principal, row_id=id, data=data
                 )
         except ProblemError as problem:
             return problem_result(problem, *SAVE_PROBLEMS)

@@ -5,12 +5,13 @@ from datetime import datetime
 
 import strawberry
 
-from service.graphql.connections import After, Connection, First, connection, page_limit, time_id_cursor
+from service.graphql.connections import After, Connection, First
 from service.graphql.context import GraphQLInfo
 from service.graphql.permissions import policy
-from service.graphql.reference.services import Service
-from service.people import service as rules
+from service.graphql.reference.resolvers import listed, public_fields, read_one
+from service.graphql.reference.services import Service, services_named
 from service.people.schemas import PersonRefFilter, PersonRefPublic
+from service.people.service import people
 from service.policy import Permission
 
 
@@ -30,19 +31,11 @@ class PersonRef:
 
     @strawberry.field(description="The services supporting the person (the caller's view).")
     async def services(self, info: GraphQLInfo) -> list[Service]:
-        found = await info.context.loaders.service.load_many(self.service_ids)
-        return [Service.from_public(s) for s in found if s is not None]
+        return await services_named(info, self.service_ids)
 
     @classmethod
     def from_public(cls, public: PersonRefPublic) -> "PersonRef":
-        return cls(
-            id=public.id,
-            external_ref=public.external_ref,
-            source_system=public.source_system,
-            service_ids=public.service_ids,
-            created_at=public.created_at,
-            updated_at=public.updated_at,
-        )
+        return cls(**public_fields(public))
 
 
 @strawberry.type
@@ -63,28 +56,11 @@ class PeopleQuery:
         filters = PersonRefFilter(
             service_id=service_id, source_system=source_system, external_ref=external_ref
         )
-        async with info.context.unit_of_work() as session:
-            page = await rules.list_person_refs(
-                session=session,
-                principal=info.context.principal,
-                filters=filters,
-                limit=page_limit(first),
-                cursor=after,
-            )
-        return connection(
-            [PersonRef.from_public(p) for p in page.items],
-            cursors=[time_id_cursor(p.created_at, p.id) for p in page.items],
-            next_cursor=page.next_cursor,
-            after=after,
-        )
+        return await listed(info, people, filters, first=first, after=after, shape=PersonRef.from_public)
 
     @strawberry.field(
         extensions=[policy(Permission.reference_read)],
         description="One person reference (REST: GET /v1/people/{id}).",
     )
     async def person_ref(self, info: GraphQLInfo, id: uuid.UUID) -> PersonRef | None:
-        async with info.context.unit_of_work() as session:
-            public = await rules.get_person_ref(
-                session=session, principal=info.context.principal, person_ref_id=id
-            )
-        return PersonRef.from_public(public)
+        return await read_one(info, people, id, shape=PersonRef.from_public)

@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from service.graphql.connections import After, Connection, First, connection, page_limit, time_id_cursor
+from service.graphql.connections import After, Connection, First
 from service.graphql.context import GraphQLInfo
 from service.graphql.enums import Phase
 from service.graphql.permissions import policy
+from service.graphql.reference.resolvers import listed, public_fields, read_one
 from service.policy import Permission
-from service.services import service as rules
 from service.services.schemas import ServiceFilter, ServicePublic
+from service.services.service import services
 
 if TYPE_CHECKING:
     from service.graphql.reference.innovations import Innovation
@@ -52,17 +53,13 @@ class Service:
 
     @classmethod
     def from_public(cls, public: ServicePublic) -> "Service":
-        return cls(
-            id=public.id,
-            name=public.name,
-            timezone=public.timezone,
-            cqc_location_id=public.cqc_location_id,
-            shift_pattern=ShiftPattern(**public.shift_pattern.model_dump()),
-            source_system=public.source_system,
-            external_ref=public.external_ref,
-            created_at=public.created_at,
-            updated_at=public.updated_at,
-        )
+        return cls(**public_fields(public, shift_pattern=ShiftPattern(**public.shift_pattern.model_dump())))
+
+
+async def services_named(info: GraphQLInfo, service_ids: list[uuid.UUID]) -> list[Service]:
+    """The services among `service_ids` the caller may read (a row's `services`, through the loader)."""
+    found = await info.context.loaders.service.load_many(service_ids)
+    return [Service.from_public(s) for s in found if s is not None]
 
 
 @strawberry.type
@@ -80,26 +77,11 @@ class ServiceQuery:
         cqc_location_id: str | None = None,
     ) -> Connection[Service]:
         filters = ServiceFilter(source_system=source_system, cqc_location_id=cqc_location_id)
-        async with info.context.unit_of_work() as session:
-            page = await rules.list_services(
-                session=session,
-                principal=info.context.principal,
-                filters=filters,
-                limit=page_limit(first),
-                cursor=after,
-            )
-        return connection(
-            [Service.from_public(s) for s in page.items],
-            cursors=[time_id_cursor(s.created_at, s.id) for s in page.items],
-            next_cursor=page.next_cursor,
-            after=after,
-        )
+        return await listed(info, services, filters, first=first, after=after, shape=Service.from_public)
 
     @strawberry.field(
         extensions=[policy(Permission.reference_read)],
         description="One service (REST: GET /v1/services/{id}).",
     )
     async def service(self, info: GraphQLInfo, id: uuid.UUID) -> Service | None:
-        async with info.context.unit_of_work() as session:
-            public = await rules.get_service(session=session, principal=info.context.principal, service_id=id)
-        return Service.from_public(public)
+        return await read_one(info, services, id, shape=Service.from_public)

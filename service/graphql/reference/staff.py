@@ -6,14 +6,15 @@ from typing import Annotated
 
 import strawberry
 
-from service.graphql.connections import After, Connection, First, connection, page_limit, time_id_cursor
+from service.graphql.connections import After, Connection, First
 from service.graphql.context import GraphQLInfo
 from service.graphql.enums import StaffRole
 from service.graphql.permissions import policy
-from service.graphql.reference.services import Service
+from service.graphql.reference.resolvers import listed, public_fields, read_one
+from service.graphql.reference.services import Service, services_named
 from service.policy import Permission
-from service.staff import service as rules
 from service.staff.schemas import StaffFilter, StaffMemberPublic
+from service.staff.service import staff_members
 
 
 @strawberry.type(description="A member of staff. Turnover is computed from `startedOn` and `leftOn`.")
@@ -38,23 +39,11 @@ class StaffMember:
 
     @strawberry.field(description="The services the staff member works in (the caller's view).")
     async def services(self, info: GraphQLInfo) -> list[Service]:
-        found = await info.context.loaders.service.load_many(self.service_ids)
-        return [Service.from_public(s) for s in found if s is not None]
+        return await services_named(info, self.service_ids)
 
     @classmethod
     def from_public(cls, public: StaffMemberPublic) -> "StaffMember":
-        return cls(
-            id=public.id,
-            role=public.role,
-            service_ids=public.service_ids,
-            started_on=public.started_on,
-            left_on=public.left_on,
-            display_name=public.display_name,
-            source_system=public.source_system,
-            external_ref=public.external_ref,
-            created_at=public.created_at,
-            updated_at=public.updated_at,
-        )
+        return cls(**public_fields(public))
 
 
 @strawberry.type
@@ -84,19 +73,8 @@ class StaffQuery:
             include_leavers=include_leavers,
             source_system=source_system,
         )
-        async with info.context.unit_of_work() as session:
-            page = await rules.list_staff_members(
-                session=session,
-                principal=info.context.principal,
-                filters=filters,
-                limit=page_limit(first),
-                cursor=after,
-            )
-        return connection(
-            [StaffMember.from_public(s) for s in page.items],
-            cursors=[time_id_cursor(s.created_at, s.id) for s in page.items],
-            next_cursor=page.next_cursor,
-            after=after,
+        return await listed(
+            info, staff_members, filters, first=first, after=after, shape=StaffMember.from_public
         )
 
     @strawberry.field(
@@ -104,8 +82,4 @@ class StaffQuery:
         description="One staff member (REST: GET /v1/staff/{id}).",
     )
     async def staff_member(self, info: GraphQLInfo, id: uuid.UUID) -> StaffMember | None:
-        async with info.context.unit_of_work() as session:
-            public = await rules.get_staff_member(
-                session=session, principal=info.context.principal, staff_member_id=id
-            )
-        return StaffMember.from_public(public)
+        return await read_one(info, staff_members, id, shape=StaffMember.from_public)
