@@ -20,18 +20,18 @@ from service.audit.service import record_access
 from service.auth.principal import Principal
 from service.pagination import decode_time_id_cursor, encode_cursor
 from service.policy import Permission, allowed, check
-from service.status import repository
 from service.status.access import innovation_scope
-from service.status.contribution_sql import ASSESSMENT, LEARNING_REVIEW, REVIEW_INTERVAL
-from service.status.counts import (
+from service.status.evaluation.counting import ASSESSMENT, LEARNING_REVIEW, REVIEW_INTERVAL
+from service.status.evaluation.inputs import (
     COMPETENCY_WITHIN_DAYS,
     CORE_SYSTEM_VALUES,
     INDUCTION_WITHIN_DAYS,
 )
-from service.status.loading import load_subjects, scope_timezone
-from service.status.periods import add_months, month_start_at, point_ending
+from service.status.evaluation.periods import add_months, month_start_at, point_ending
 from service.status.schemas import EvidenceItem, EvidencePage
 from service.status.service import DEFAULT_WINDOW_DAYS, check_window, invalid_field, resolve_moments
+from service.status.sources import provider_setup
+from service.status.subjects import load_subjects, scope_timezone
 from service.status.vocabulary import IndicatorKey
 from service.touchpoints.free_text import disclose, may_read_free_text
 
@@ -139,8 +139,8 @@ async def indicator_evidence(
     check_window(window_days)
     moment, _ = resolve_moments(as_of, None)
     scope = await innovation_scope(session, principal, innovation_id, as_of=moment)
-    rows = await repository.innovations(session, scope.provider_id, [innovation_id])
-    services = await repository.services(session, scope.provider_id)
+    rows = await provider_setup.innovations(session, scope.provider_id, [innovation_id])
+    services = await provider_setup.services(session, scope.provider_id)
     innovation = rows[0]
     visible = [s for s in innovation.service_ids if s in services and scope.may_see_service(s)]
     if service_id is not None:

@@ -11,11 +11,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from service.disclosure import is_small, suppress, suppress_ratio
-from service.status.context import Drift, Outcomes, StaffVoice
 from service.status.cqc import CqcTags, cqc_mapping
-from service.status.engine import PointResult
-from service.status.indicators import IndicatorResult
-from service.status.periods import Point
+from service.status.evaluation.context import Drift, Outcomes, StaffVoice
+from service.status.evaluation.indicators import IndicatorResult
+from service.status.evaluation.periods import Point
+from service.status.evaluation.series import PointResult
+from service.status.evaluation.stage import StageReason
 from service.status.schemas import (
     CqcTagsPublic,
     DriftPublic,
@@ -29,7 +30,6 @@ from service.status.schemas import (
     StatusContext,
     StatusPoint,
 )
-from service.status.stage import StageReason
 from service.status.vocabulary import PERIOD_MONTHLY, PERIOD_WINDOW, IndicatorKey
 
 # Indicators whose counts are of people or events (supervisions, incidents, staff, starters).

@@ -18,11 +18,9 @@ from service.moments import CLOCK_SKEW
 from service.pagination import Page, cursor_uuid, decode_cursor, encode_cursor
 from service.policy import Permission, check
 from service.scoping import ProviderScope
-from service.status import repository
 from service.status.access import innovation_scope, readable_scopes
 from service.status.cqc import cqc_mapping
-from service.status.engine import StatusResult
-from service.status.loading import StatusSubject, load_subjects
+from service.status.evaluation.series import StatusResult
 from service.status.present import (
     context_public,
     indicators_public,
@@ -31,6 +29,8 @@ from service.status.present import (
     reasons_public,
 )
 from service.status.schemas import EmbeddingStatus, InnovationStatuses, StatusHistory, StatusScope
+from service.status.sources import provider_setup
+from service.status.subjects import StatusSubject, load_subjects
 
 DEFAULT_WINDOW_DAYS = 90
 MIN_WINDOW_DAYS = 28
@@ -286,7 +286,7 @@ async def list_statuses(
     after_key = (after[0], after[1]) if after else None
     wanted: list[tuple[ProviderScope, uuid.UUID]] = []
     for scope in await readable_scopes(session, principal, as_of=moment):
-        for row in sorted(await repository.innovations(session, scope.provider_id), key=lambda r: r.id):
+        for row in sorted(await provider_setup.innovations(session, scope.provider_id), key=lambda r: r.id):
             if not any(scope.may_see_service(s) for s in row.service_ids):
                 continue
             if after_key is None or (scope.provider_id, row.id) > after_key:

@@ -16,7 +16,7 @@ from service.innovations.models import Innovation
 from service.organisations.models import Organisation
 from service.services.models import Service
 from service.staff.models import StaffMember
-from service.status.loading import StatusSubject, load_subjects
+from service.status.subjects import StatusSubject, load_subjects
 from tests import factories
 from tests.status.builders import Ledger, at
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.status import indicators as ind
-from service.status.counts import AuditRun, AuditScore, audit_runs
+from service.status.evaluation import indicators as ind
+from service.status.evaluation.inputs import AuditRun, AuditScore, audit_runs
 from service.status.thresholds import Thresholds
 from service.status.vocabulary import Rag
 

@@ -19,8 +19,8 @@ from service.auth.principal import Principal
 from service.errors import ProblemError
 from service.status import service as status_rules
 from service.status.access import readable_scopes
-from service.status.loading import load_subjects
 from service.status.schemas import EmbeddingStatus
+from service.status.subjects import load_subjects
 
 
 @dataclass(frozen=True, slots=True)

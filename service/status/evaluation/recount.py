@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from service.status.counts import (
+from service.status.evaluation.inputs import (
     ASSESSMENT_KINDS,
     COMPETENCY_WITHIN_DAYS,
     EARLY_STEP_DAYS,
@@ -28,8 +28,8 @@ from service.status.counts import (
     StatusInputs,
     audit_runs,
 )
-from service.status.periods import local_date, local_month, month_end_at
-from service.status.records import TouchpointRecord
+from service.status.evaluation.periods import local_date, local_month, month_end_at
+from service.status.sources.records import TouchpointRecord
 
 
 @dataclass(frozen=True, slots=True)

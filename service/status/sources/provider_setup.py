@@ -1,6 +1,6 @@
 """Status queries for reference data: innovations with their services, services with their time
 zones and shift patterns, staff with their tenure, the provider's thresholds. Every statement
-filters on the organisation. The counts themselves are read in service.status.rollup_reads.
+filters on the organisation. The counts themselves are read in service.status.sources.rollups.
 """
 
 import uuid
@@ -12,12 +12,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.database import driver_connection
-from service.status.counts import (
+from service.status.evaluation.inputs import (
     SHIFTS,
     ServiceInfo,
     StaffTenure,
 )
-from service.status.reference import InnovationScope
+from service.status.evaluation.recount import InnovationScope
 
 # -- reference data ---------------------------------------------------------------------------------
 

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from fractions import Fraction
 
-from service.status import indicators as ind
-from service.status.context import Drift, Outcomes, StaffVoice
-from service.status.counts import StatusInputs
-from service.status.periods import Point, add_months, previous_point, series_points
-from service.status.scope import OK_FOR_GATE, ScopeEvaluator
-from service.status.stage import StageFacts, StageReason, decide_stage, is_past_pilot
+from service.status.evaluation import indicators as ind
+from service.status.evaluation.context import Drift, Outcomes, StaffVoice
+from service.status.evaluation.inputs import StatusInputs
+from service.status.evaluation.periods import Point, add_months, previous_point, series_points
+from service.status.evaluation.points import OK_FOR_GATE, ScopeEvaluator
+from service.status.evaluation.stage import StageFacts, StageReason, decide_stage, is_past_pilot
 from service.status.thresholds import Thresholds
 from service.status.vocabulary import IndicatorKey, Stage
 

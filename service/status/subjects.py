@@ -14,14 +14,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.status import repository
-from service.status.counts import REVIEW_WITHIN_DAYS, ServiceInfo, StaffTenure, StatusInputs
-from service.status.engine import StatusResult, evaluate, plan
-from service.status.periods import local_month, month_end_at, month_start_at
-from service.status.records import RecordSelection, earliest_references, load_records
-from service.status.reference import LoadRange, inputs_from_records
-from service.status.repository import InnovationRow, ServiceRow
-from service.status.rollup_reads import load_rollup_inputs
+from service.status.evaluation.inputs import REVIEW_WITHIN_DAYS, ServiceInfo, StaffTenure, StatusInputs
+from service.status.evaluation.periods import local_month, month_end_at, month_start_at
+from service.status.evaluation.recount import LoadRange, inputs_from_records
+from service.status.evaluation.series import StatusResult, evaluate, plan
+from service.status.sources import provider_setup
+from service.status.sources.provider_setup import InnovationRow, ServiceRow
+from service.status.sources.records import RecordSelection, earliest_references, load_records
+from service.status.sources.rollups import load_rollup_inputs
 from service.status.thresholds import Thresholds, effective_thresholds, sources
 
 
@@ -143,12 +143,12 @@ async def load_subjects(
     reference: bool = False,
 ) -> list[StatusSubject]:
     """Every requested innovation of the provider (all of them when `innovation_ids` is None)."""
-    innovations = await repository.innovations(session, organisation_id, innovation_ids)
+    innovations = await provider_setup.innovations(session, organisation_id, innovation_ids)
     if not innovations:
         return []
-    services = await repository.services(session, organisation_id)
-    staff = await repository.staff(session, organisation_id)
-    provider = await repository.provider_thresholds(session, organisation_id)
+    services = await provider_setup.services(session, organisation_id)
+    staff = await provider_setup.staff(session, organisation_id)
+    provider = await provider_setup.provider_thresholds(session, organisation_id)
     load = load_range(innovations, services, as_of=as_of, window_days=window_days, history=history)
     infos = {s: row.info for s, row in services.items()}
     if reference or known_at is not None:

@@ -3,10 +3,10 @@
 The status reads the month containing `as_of` with these expressions, straight from the raw rows.
 Migration 0002 keeps a frozen copy of the same expressions in the triggers that maintain the
 rollups of every other month; the property test in tests/status checks the two agree with an
-independent computation in Python (service.status.reference).
+independent computation in Python (service.status.evaluation.recount).
 """
 
-from service.status.counts import (
+from service.status.evaluation.inputs import (
     ASSESSMENT_KINDS,
     INCIDENT_REVIEW_FIELDS,
     INNOVATION_FIELDS,

@@ -26,9 +26,8 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.database import driver_connection
-from service.status import rollup_queries as queries
-from service.status.contribution_sql import CONTRIBUTED_FIELDS
-from service.status.counts import (
+from service.status.evaluation.counting import CONTRIBUTED_FIELDS
+from service.status.evaluation.inputs import (
     COMPETENCY_WITHIN_DAYS,
     COUNT_FIELDS,
     EARLY_STEP_DAYS,
@@ -43,8 +42,15 @@ from service.status.counts import (
     Starter,
     StatusInputs,
 )
-from service.status.periods import add_months, local_date, local_month, month_end_at, month_start_at
-from service.status.reference import InnovationScope, LoadRange, StepCandidate, first_steps
+from service.status.evaluation.periods import (
+    add_months,
+    local_date,
+    local_month,
+    month_end_at,
+    month_start_at,
+)
+from service.status.evaluation.recount import InnovationScope, LoadRange, StepCandidate, first_steps
+from service.status.sources import rollup_sql as queries
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from service.status.counts import (
+from service.status.evaluation.inputs import (
     COMPETENCY_WITHIN_DAYS,
     INDUCTION_WITHIN_DAYS,
     REVIEW_WITHIN_DAYS,

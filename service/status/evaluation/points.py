@@ -14,9 +14,17 @@ from fractions import Fraction
 from functools import cached_property
 from operator import attrgetter
 
-from service.status import indicators as ind
-from service.status.context import Drift, Outcomes, StaffVoice, drift, no_drift, outcomes, staff_voice
-from service.status.counts import (
+from service.status.evaluation import indicators as ind
+from service.status.evaluation.context import (
+    Drift,
+    Outcomes,
+    StaffVoice,
+    drift,
+    no_drift,
+    outcomes,
+    staff_voice,
+)
+from service.status.evaluation.inputs import (
     CORE_SYSTEM_VALUES,
     REVIEW_WINDOW,
     SHIFTS,
@@ -28,7 +36,7 @@ from service.status.counts import (
     StatusInputs,
     summed,
 )
-from service.status.periods import (
+from service.status.evaluation.periods import (
     Point,
     add_months,
     local_date,
@@ -36,7 +44,7 @@ from service.status.periods import (
     months_between,
     previous_point,
 )
-from service.status.stage import StageFacts
+from service.status.evaluation.stage import StageFacts
 from service.status.thresholds import Thresholds
 from service.status.vocabulary import IndicatorKey, Rag
 
