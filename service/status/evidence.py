@@ -21,17 +21,19 @@ from service.auth.principal import Principal
 from service.pagination import decode_time_id_cursor, encode_cursor
 from service.policy import Permission, allowed, check
 from service.status.access import innovation_scope
-from service.status.evaluation.counting import ASSESSMENT, LEARNING_REVIEW, REVIEW_INTERVAL
-from service.status.evaluation.inputs import (
+from service.status.evaluation.counting import (
+    ASSESSMENT,
     COMPETENCY_WITHIN_DAYS,
     CORE_SYSTEM_VALUES,
     INDUCTION_WITHIN_DAYS,
+    LEARNING_REVIEW,
+    REVIEW_INTERVAL,
 )
-from service.status.evaluation.periods import add_months, month_start_at, point_ending
+from service.status.evaluation.periods import add_months, month_start_at, point_ending, services_timezone
 from service.status.schemas import EvidenceItem, EvidencePage
 from service.status.service import DEFAULT_WINDOW_DAYS, check_window, invalid_field, resolve_moments
 from service.status.sources import provider_setup
-from service.status.subjects import load_subjects, scope_timezone
+from service.status.subjects import load_subjects
 from service.status.vocabulary import IndicatorKey
 from service.touchpoints.free_text import disclose, may_read_free_text
 
@@ -149,7 +151,7 @@ async def indicator_evidence(
                 "service_id", "not_in_scope", "is not a service this innovation is in scope of for you"
             )
         visible = [service_id]
-    tz = scope_timezone(services[s].info for s in visible)
+    tz = services_timezone(services[s].info for s in visible)
     point = point_ending(moment, window_days, tz, current=True)
     start = point.start
     if key is IndicatorKey.system_visibility:

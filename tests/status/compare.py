@@ -45,7 +45,7 @@ async def both_paths(
         session, organisation_id, as_of=as_of, window_days=window_days, history=history
     )
     slow = await load_subjects(
-        session, organisation_id, as_of=as_of, window_days=window_days, history=history, reference=True
+        session, organisation_id, as_of=as_of, window_days=window_days, history=history, recount=True
     )
     return fast, slow
 

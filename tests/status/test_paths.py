@@ -1,4 +1,4 @@
-"""The fast path (rollups + the month's rows) and the reference path (raw rows) agree."""
+"""The fast path (rollups + the month's rows) and the recount path (raw rows) agree."""
 
 from datetime import UTC, date, datetime, timedelta
 

@@ -16,12 +16,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from service.status.evaluation.inputs import (
+from service.status.evaluation.counting import (
     COMPETENCY_WITHIN_DAYS,
     INDUCTION_WITHIN_DAYS,
     REVIEW_WITHIN_DAYS,
-    AuditRun,
 )
+from service.status.evaluation.inputs import AuditRun
 from service.status.thresholds import (
     AuditStabilityThresholds,
     IncidentLearningThresholds,

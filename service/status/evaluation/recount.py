@@ -1,4 +1,4 @@
-"""The reference path: a status's inputs computed in Python from touchpoint records alone.
+"""The recount path: a status's inputs computed in Python from touchpoint records alone.
 
 Written independently of the SQL (it reads facts, not the typed columns; it buckets months with
 zoneinfo, not Postgres), so that the property test comparing it with the rollups checks the
@@ -8,17 +8,18 @@ from records reconstructed as they had been recorded then.
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
-from service.status.evaluation.inputs import (
+from service.status.evaluation.counting import (
     ASSESSMENT_KINDS,
-    COMPETENCY_WITHIN_DAYS,
-    EARLY_STEP_DAYS,
     NOMAD_CONSTRUCTS,
     NOMAD_REVERSED_ITEMS,
     NORMAL_NOW_HIGH,
     REVIEW_WINDOW,
+    StepCandidate,
+    first_steps,
+)
+from service.status.evaluation.inputs import (
     AuditScore,
     MonthCounts,
     RecentIncident,
@@ -30,24 +31,7 @@ from service.status.evaluation.inputs import (
 )
 from service.status.evaluation.periods import local_date, local_month, month_end_at
 from service.status.sources.records import TouchpointRecord
-
-
-@dataclass(frozen=True, slots=True)
-class InnovationScope:
-    """The innovation a status is about: when it began and the services it is in scope of."""
-
-    id: uuid.UUID
-    started_on: date
-    service_ids: tuple[uuid.UUID, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class LoadRange:
-    """Which months to load: [first_month, as_of), plus the outcomes baseline months."""
-
-    as_of: datetime
-    first_month: date
-    baseline_months: tuple[date, ...]
+from service.status.sources.span import InnovationServices, LoadRange
 
 
 def _quality(record: TouchpointRecord) -> int | None:
@@ -129,7 +113,7 @@ def first_reviews(records: Iterable[TouchpointRecord]) -> dict[tuple[uuid.UUID, 
 
 def inputs_from_records(
     records: Sequence[TouchpointRecord],
-    innovation: InnovationScope,
+    innovation: InnovationServices,
     services: Mapping[uuid.UUID, ServiceInfo],
     staff: Sequence[StaffTenure],
     load: LoadRange,
@@ -196,46 +180,9 @@ def inputs_from_records(
     return inputs
 
 
-@dataclass(frozen=True, slots=True)
-class StepCandidate:
-    """A referencing induction, shadowing or competency check with a new starter as its subject."""
-
-    kind: str
-    passed: bool
-    occurred_at: datetime
-    occurred_on: date  # local date, in the touchpoint's service's time zone
-
-
-def first_steps(
-    started_on: date, candidates: Iterable[StepCandidate]
-) -> tuple[datetime | None, date | None, datetime | None, date | None]:
-    """A starter's first induction or shadowing, and first passed competency check, among steps
-    dated from EARLY_STEP_DAYS before their start to COMPETENCY_WITHIN_DAYS after it (later ones
-    cannot meet any deadline)."""
-    earliest = started_on - timedelta(days=EARLY_STEP_DAYS)
-    latest = started_on + timedelta(days=COMPETENCY_WITHIN_DAYS)
-    inducted: StepCandidate | None = None
-    competent: StepCandidate | None = None
-    for step in candidates:
-        if not earliest <= step.occurred_on <= latest:
-            continue
-        first_induction = inducted is None or step.occurred_at < inducted.occurred_at
-        first_pass = competent is None or step.occurred_at < competent.occurred_at
-        if step.kind in ("induction", "shadowing") and first_induction:
-            inducted = step
-        elif step.kind == "competency_check" and step.passed and first_pass:
-            competent = step
-    return (
-        inducted.occurred_at if inducted else None,
-        inducted.occurred_on if inducted else None,
-        competent.occurred_at if competent else None,
-        competent.occurred_on if competent else None,
-    )
-
-
 def starters_from_records(
     records: Sequence[TouchpointRecord],
-    innovation: InnovationScope,
+    innovation: InnovationServices,
     services: Mapping[uuid.UUID, ServiceInfo],
     staff: Sequence[StaffTenure],
 ) -> list[Starter]:

@@ -1,6 +1,6 @@
 """The statements of the status fast path (service.status.sources.rollups).
 
-Column lists come from the MonthCounts fields and counting expressions from contribution_sql;
+Column lists come from the MonthCounts fields and counting expressions from evaluation.counting;
 every value is a bound parameter. Parameters $1 and $2 are always the organisation and the
 innovations; IN_RANGE's $3..$7 are the services, their own [from, to) and the scalar envelope.
 """

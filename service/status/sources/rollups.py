@@ -26,13 +26,17 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.database import driver_connection
-from service.status.evaluation.counting import CONTRIBUTED_FIELDS
-from service.status.evaluation.inputs import (
+from service.status.evaluation.counting import (
     COMPETENCY_WITHIN_DAYS,
-    COUNT_FIELDS,
+    CONTRIBUTED_FIELDS,
     EARLY_STEP_DAYS,
-    INNOVATION_FIELDS,
     REVIEW_WINDOW,
+    StepCandidate,
+    first_steps,
+)
+from service.status.evaluation.inputs import (
+    COUNT_FIELDS,
+    INNOVATION_FIELDS,
     SERVICE_FIELDS,
     AuditRun,
     MonthCounts,
@@ -49,8 +53,8 @@ from service.status.evaluation.periods import (
     month_end_at,
     month_start_at,
 )
-from service.status.evaluation.recount import InnovationScope, LoadRange, StepCandidate, first_steps
 from service.status.sources import rollup_sql as queries
+from service.status.sources.span import InnovationServices, LoadRange
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +119,7 @@ class _Reader:
         self,
         conn: asyncpg.Connection,
         organisation_id: uuid.UUID,
-        innovations: Sequence[InnovationScope],
+        innovations: Sequence[InnovationServices],
         services: Mapping[uuid.UUID, ServiceInfo],
         staff: Sequence[StaffTenure],
         load: LoadRange,
@@ -368,7 +372,7 @@ class _Reader:
 async def load_rollup_inputs(
     session: AsyncSession,
     organisation_id: uuid.UUID,
-    innovations: Sequence[InnovationScope],
+    innovations: Sequence[InnovationServices],
     services: Mapping[uuid.UUID, ServiceInfo],
     staff: Sequence[StaffTenure],
     load: LoadRange,
