@@ -8,9 +8,7 @@ independent computation in Python (service.status.evaluation.recount), which rea
 here but none of the SQL.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 from service.status.evaluation.inputs import INCIDENT_REVIEW_FIELDS, INNOVATION_FIELDS, SERVICE_FIELDS
 from service.vocabulary import CORE_SYSTEMS, DeliverySystem, Shift
@@ -131,40 +129,3 @@ COMPETENCY_WITHIN_DAYS = 60
 EARLY_STEP_DAYS = 30
 # A core system silent this long counts towards `fading`.
 SILENCE_DAYS = 60
-
-
-@dataclass(frozen=True, slots=True)
-class StepCandidate:
-    """A referencing induction, shadowing or competency check with a new starter as its subject."""
-
-    kind: str
-    passed: bool
-    occurred_at: datetime
-    occurred_on: date  # local date, in the touchpoint's service's time zone
-
-
-def first_steps(
-    started_on: date, candidates: Iterable[StepCandidate]
-) -> tuple[datetime | None, date | None, datetime | None, date | None]:
-    """A starter's first induction or shadowing, and first passed competency check, among steps
-    dated from EARLY_STEP_DAYS before their start to COMPETENCY_WITHIN_DAYS after it (later ones
-    cannot meet any deadline)."""
-    earliest = started_on - timedelta(days=EARLY_STEP_DAYS)
-    latest = started_on + timedelta(days=COMPETENCY_WITHIN_DAYS)
-    inducted: StepCandidate | None = None
-    competent: StepCandidate | None = None
-    for step in candidates:
-        if not earliest <= step.occurred_on <= latest:
-            continue
-        first_induction = inducted is None or step.occurred_at < inducted.occurred_at
-        first_pass = competent is None or step.occurred_at < competent.occurred_at
-        if step.kind in ("induction", "shadowing") and first_induction:
-            inducted = step
-        elif step.kind == "competency_check" and step.passed and first_pass:
-            competent = step
-    return (
-        inducted.occurred_at if inducted else None,
-        inducted.occurred_on if inducted else None,
-        competent.occurred_at if competent else None,
-        competent.occurred_on if competent else None,
-    )

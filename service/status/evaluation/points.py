@@ -35,6 +35,7 @@ from service.status.evaluation.periods import (
     previous_point,
 )
 from service.status.evaluation.stage import StageFacts
+from service.status.evaluation.starters import StarterDeadlines
 from service.status.thresholds import Thresholds
 from service.status.vocabulary import IndicatorKey, Rag
 
@@ -277,11 +278,11 @@ class PointEvaluator:
         )
 
     @cached_property
-    def _starter_deadlines(self) -> tuple[list[date], list[ind.StarterDeadlines]]:
+    def _starter_deadlines(self) -> tuple[list[date], list[StarterDeadlines]]:
         """The services' new starters' deadlines, in order of their start dates."""
         deadlines = sorted(
             (
-                ind.StarterDeadlines.of(
+                StarterDeadlines.of(
                     s.started_on, s.left_on, s.inducted_at, s.inducted_on, s.competent_at, s.competent_on
                 )
                 for s in self.starters

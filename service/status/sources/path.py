@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.status.evaluation.inputs import ServiceInfo, StaffTenure, StatusInputs
 from service.status.evaluation.periods import local_month
-from service.status.evaluation.recount import inputs_from_records
+from service.status.evaluation.recount import inputs_from_records, note_first_reference
 from service.status.sources.records import earliest_references, load_records, record_selection
 from service.status.sources.rollups import load_rollup_inputs
 from service.status.sources.span import InnovationServices, LoadRange
@@ -60,8 +60,5 @@ async def recounted_inputs(
         status = inputs[innovation_id]
         if service_id not in status.services:
             continue
-        month = local_month(occurred_at, infos[service_id].timezone)
-        known = status.first_reference_month.get(service_id)
-        if known is None or month < known:
-            status.first_reference_month[service_id] = month
+        note_first_reference(status, service_id, local_month(occurred_at, infos[service_id].timezone))
     return inputs

@@ -31,8 +31,6 @@ from service.status.evaluation.counting import (
     CONTRIBUTED_FIELDS,
     EARLY_STEP_DAYS,
     REVIEW_WINDOW,
-    StepCandidate,
-    first_steps,
 )
 from service.status.evaluation.inputs import (
     COUNT_FIELDS,
@@ -53,6 +51,7 @@ from service.status.evaluation.periods import (
     month_end_at,
     month_start_at,
 )
+from service.status.evaluation.starters import StepCandidate, first_steps
 from service.status.sources import rollup_sql as queries
 from service.status.sources.span import InnovationServices, LoadRange
 
