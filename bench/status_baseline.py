@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 import asyncpg
 
 from bench.common import percentile
-from service.status.engine import plan
-from service.status.periods import month_start_at
+from service.status.evaluation.periods import month_start_at
+from service.status.evaluation.series import plan
 
 RAW_STATUS_SQL = """
 WITH ref AS MATERIALIZED (

@@ -15,7 +15,6 @@ from strawberry.dataloader import DataLoader
 
 from service.auth.principal import Principal
 from service.database import unit_of_work
-from service.graphql.status.loader import Answer, StatusKey, load_statuses
 from service.innovations.schemas import InnovationPublic
 from service.innovations.service import innovations
 from service.people.schemas import PersonRefPublic
@@ -24,6 +23,7 @@ from service.services.schemas import ServicePublic
 from service.services.service import services
 from service.staff.schemas import StaffMemberPublic
 from service.staff.service import staff_members
+from service.status.service import StatusAnswer, StatusRequest, innovation_status_batch
 from service.touchpoints.reading import get_touchpoint
 from service.touchpoints.schemas import TouchpointDetail
 
@@ -124,10 +124,10 @@ class Loaders:
         return self._batched(load, commit=True)
 
     @cached_property
-    def status(self) -> DataLoader[StatusKey, Answer]:
+    def status(self) -> DataLoader[StatusRequest, StatusAnswer]:
         """Embedding statuses; a refusal comes back as the key's error, the others still answer."""
 
-        async def load(session: AsyncSession, keys: list[StatusKey]) -> list[Answer]:
-            return await load_statuses(session, self.principal, keys)
+        async def load(session: AsyncSession, keys: list[StatusRequest]) -> list[StatusAnswer]:
+            return await innovation_status_batch(session=session, principal=self.principal, requests=keys)
 
         return self._batched(load)

@@ -34,8 +34,7 @@ from service.portfolio.schemas import (
 )
 from service.scoping import Access, ProviderScope
 from service.status.access import readable_scopes
-from service.status.loading import load_subjects
-from service.status.periods import add_months
+from service.status.evaluation.periods import add_months
 from service.status.present import reasons_public
 from service.status.service import (
     DEFAULT_WINDOW_DAYS,
@@ -46,6 +45,7 @@ from service.status.service import (
     resolve_moments,
     visible_services,
 )
+from service.status.subjects import load_subjects
 
 FINGERPRINT_VERSION = "1"
 

@@ -20,18 +20,22 @@ from service.audit.service import record_access
 from service.auth.principal import Principal
 from service.pagination import decode_time_id_cursor, encode_cursor
 from service.policy import Permission, allowed, check
-from service.status import repository
+from service.scoping import ProviderScope
 from service.status.access import innovation_scope
-from service.status.contribution_sql import ASSESSMENT, LEARNING_REVIEW, REVIEW_INTERVAL
-from service.status.counts import (
+from service.status.evaluation.counting import (
+    ASSESSMENT,
     COMPETENCY_WITHIN_DAYS,
     CORE_SYSTEM_VALUES,
     INDUCTION_WITHIN_DAYS,
+    LEARNING_REVIEW,
+    REVIEW_INTERVAL,
 )
-from service.status.loading import load_subjects, scope_timezone
-from service.status.periods import add_months, month_start_at, point_ending
+from service.status.evaluation.periods import add_months, month_start_at, point_ending, services_timezone
 from service.status.schemas import EvidenceItem, EvidencePage
 from service.status.service import DEFAULT_WINDOW_DAYS, check_window, invalid_field, resolve_moments
+from service.status.sources import provider_setup
+from service.status.sources.provider_setup import InnovationRow
+from service.status.subjects import load_subjects
 from service.status.vocabulary import IndicatorKey
 from service.touchpoints.free_text import disclose, may_read_free_text
 
@@ -123,6 +127,68 @@ def _selection(key: IndicatorKey) -> Selection:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class EvidenceWindow:
+    """Which touchpoints an indicator's evidence may come from: the caller's scope, the innovation,
+    the services it may see, and the window (as the status the caller would get)."""
+
+    scope: ProviderScope
+    innovation: InnovationRow
+    service_ids: list[uuid.UUID]
+    start: datetime
+    end: datetime
+
+
+async def _window(
+    session: AsyncSession,
+    principal: Principal,
+    innovation_id: uuid.UUID,
+    key: IndicatorKey,
+    *,
+    service_id: uuid.UUID | None,
+    window_days: int,
+    moment: datetime,
+) -> EvidenceWindow:
+    scope = await innovation_scope(session, principal, innovation_id, as_of=moment)
+    rows = await provider_setup.innovations(session, scope.provider_id, [innovation_id])
+    services = await provider_setup.services(session, scope.provider_id)
+    innovation = rows[0]
+    visible = [s for s in innovation.service_ids if s in services and scope.may_see_service(s)]
+    if service_id is not None:
+        if service_id not in visible:
+            raise invalid_field(
+                "service_id", "not_in_scope", "is not a service this innovation is in scope of for you"
+            )
+        visible = [service_id]
+    tz = services_timezone(services[s].info for s in visible)
+    point = point_ending(moment, window_days, tz, current=True)
+    start = point.start
+    if key is IndicatorKey.system_visibility:
+        start = month_start_at(add_months(point.month, -2), tz)
+    if key is IndicatorKey.turnover_resilience:
+        # New starters since the innovation began: their steps from then on (an induction may
+        # come a little before the first shift).
+        start = month_start_at(innovation.started_on.replace(day=1), tz) - timedelta(
+            days=INDUCTION_WITHIN_DAYS
+        )
+    return EvidenceWindow(scope, innovation, visible, start, point.end)
+
+
+def _page_sql(selection: Selection, keyset: str) -> str:
+    return f"""
+        SELECT t.id, t.kind, t.system, t.service_id, t.occurred_at, t.shift, t.recorded_by_id,
+               t.subject_staff_id, t.person_ref_id, t.text, t.facts,
+               ({selection.numerator}) AS in_numerator, ({selection.denominator}) AS in_denominator,
+               {selection.related} AS related
+          FROM touchpoint t
+         WHERE t.organisation_id = :organisation_id AND t.service_id = ANY(:service_ids)
+           AND t.occurred_at >= :window_start AND t.occurred_at < :window_end
+           AND {selection.where} {keyset}
+         ORDER BY t.occurred_at, t.id
+         LIMIT :limit
+    """  # noqa: S608 - the selection is one of the constant fragments above
+
+
 async def indicator_evidence(
     *,
     session: AsyncSession,
@@ -138,66 +204,58 @@ async def indicator_evidence(
     check(principal, Permission.evidence_read)
     check_window(window_days)
     moment, _ = resolve_moments(as_of, None)
-    scope = await innovation_scope(session, principal, innovation_id, as_of=moment)
-    rows = await repository.innovations(session, scope.provider_id, [innovation_id])
-    services = await repository.services(session, scope.provider_id)
-    innovation = rows[0]
-    visible = [s for s in innovation.service_ids if s in services and scope.may_see_service(s)]
-    if service_id is not None:
-        if service_id not in visible:
-            raise invalid_field(
-                "service_id", "not_in_scope", "is not a service this innovation is in scope of for you"
-            )
-        visible = [service_id]
-    tz = scope_timezone(services[s].info for s in visible)
-    point = point_ending(moment, window_days, tz, current=True)
-    start = point.start
-    if key is IndicatorKey.system_visibility:
-        start = month_start_at(add_months(point.month, -2), tz)
-    selection = _selection(key)
-    if key is IndicatorKey.turnover_resilience:
-        # New starters since the innovation began: their steps from then on (an induction may
-        # come a little before the first shift).
-        start = month_start_at(innovation.started_on.replace(day=1), tz) - timedelta(
-            days=INDUCTION_WITHIN_DAYS
-        )
+    window = await _window(
+        session, principal, innovation_id, key, service_id=service_id, window_days=window_days, moment=moment
+    )
+    provider_id = window.scope.provider_id
     params: dict[str, Any] = {
-        "organisation_id": scope.provider_id,
+        "organisation_id": provider_id,
         "innovation_id": innovation_id,
-        "innovation_started_on": innovation.started_on,
-        "service_ids": visible,
-        "window_start": start,
-        "window_end": point.end,
+        "innovation_started_on": window.innovation.started_on,
+        "service_ids": window.service_ids,
+        "window_start": window.start,
+        "window_end": window.end,
         "limit": limit + 1,
     }
     if key is IndicatorKey.system_visibility:
         params["visible_systems"] = await _visible_systems(
-            session, scope.provider_id, innovation_id, visible, moment, window_days
+            session, provider_id, innovation_id, window.service_ids, moment, window_days
         )
     after = decode_time_id_cursor(cursor)
     keyset = ""
     if after:
         keyset = "AND (t.occurred_at, t.id) > (:after_at, :after_id)"
         params["after_at"], params["after_id"] = after
-    sql = f"""
-        SELECT t.id, t.kind, t.system, t.service_id, t.occurred_at, t.shift, t.recorded_by_id,
-               t.subject_staff_id, t.person_ref_id, t.text, t.facts,
-               ({selection.numerator}) AS in_numerator, ({selection.denominator}) AS in_denominator,
-               {selection.related} AS related
-          FROM touchpoint t
-         WHERE t.organisation_id = :organisation_id AND t.service_id = ANY(:service_ids)
-           AND t.occurred_at >= :window_start AND t.occurred_at < :window_end
-           AND {selection.where} {keyset}
-         ORDER BY t.occurred_at, t.id
-         LIMIT :limit
-    """  # noqa: S608 - the selection is one of the constant fragments above
-    found = list(await session.execute(text(sql), params))
+    found = list(await session.execute(text(_page_sql(_selection(key), keyset)), params))
     more = len(found) > limit
     found = found[:limit]
+    items = _items(found, principal, window.scope)
+    if items:
+        record_access(
+            session,
+            principal=principal,
+            action="status.evidence",
+            resource_type="touchpoint",
+            record_ids=[i.touchpoint_id for i in items],
+            organisation_id=provider_id,
+        )
+    last = found[-1] if found else None
+    return EvidencePage(
+        items=items,
+        next_cursor=encode_cursor([last.occurred_at.isoformat(), str(last.id)]) if more and last else None,
+        indicator=key,
+        window_start=window.start,
+        window_end=window.end,
+        redacted=window.scope.is_external,
+    )
+
+
+def _items(found: list[Any], principal: Principal, scope: ProviderScope) -> list[EvidenceItem]:
+    """The rows as evidence items, with what the caller may not read withheld."""
     external = scope.is_external
     show_text = may_read_free_text(principal, provider_id=scope.provider_id)
     show_staff = not external and allowed(principal, Permission.staff_identity_read)
-    items = [
+    return [
         EvidenceItem(
             touchpoint_id=r.id,
             kind=r.kind,
@@ -216,24 +274,6 @@ async def indicator_evidence(
         )
         for r, shown in ((r, _disclosed(r, readable=show_text)) for r in found)
     ]
-    if items:
-        record_access(
-            session,
-            principal=principal,
-            action="status.evidence",
-            resource_type="touchpoint",
-            record_ids=[i.touchpoint_id for i in items],
-            organisation_id=scope.provider_id,
-        )
-    last = found[-1] if found else None
-    return EvidencePage(
-        items=items,
-        next_cursor=encode_cursor([last.occurred_at.isoformat(), str(last.id)]) if more and last else None,
-        indicator=key,
-        window_start=start,
-        window_end=point.end,
-        redacted=external,
-    )
 
 
 def _disclosed(row: Any, *, readable: bool) -> dict[str, Any]:

@@ -3,10 +3,11 @@
 One row per (organisation, innovation, service, local month) holds the counts of touchpoints that
 reference the innovation; one per (organisation, service, month) the service-wide counts an
 indicator divides by; one per (organisation, innovation, service, month, recorder) who recorded
-them. The counted columns are the fields of `service.status.counts.MonthCounts`, so the two can
-never disagree about what is counted. One per (organisation, innovation, service, month) summarises
-that month's audits as a run (`service.status.counts.AuditRun`): adjacent months' runs join exactly,
-so a window's audit stability never reads the audits themselves (migration 0004 keeps it current).
+them. The counted columns are the fields of `service.status.evaluation.inputs.MonthCounts`, so
+the two can never disagree about what is counted. One per (organisation, innovation, service, month)
+summarises that month's audits as a run (`service.status.evaluation.inputs.AuditRun`): adjacent
+months' runs join exactly, so a window's audit stability never reads the audits themselves
+(migration 0004 keeps it current).
 """
 
 from datetime import datetime
@@ -26,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 
 from service.database import metadata
-from service.status.counts import INNOVATION_FIELDS, SERVICE_FIELDS
+from service.status.evaluation.inputs import INNOVATION_FIELDS, SERVICE_FIELDS
 
 
 def _count(name: str) -> Column[int]:

@@ -1,4 +1,4 @@
-"""Engine results as API shapes, with small counts withheld from commissioners and inspectors.
+"""Evaluated statuses as API shapes, with small counts withheld from commissioners and inspectors.
 
 Withholding follows service.disclosure: a count from 1 to 4 about people or events is shown as
 `{"suppressed": true}`, and so is anything it could be worked back from (the value of a ratio, a
@@ -6,20 +6,23 @@ rate per month, a sentence quoting it). Counts of systems, shifts and audits ide
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from service.disclosure import is_small, suppress, suppress_ratio
-from service.status.context import Drift, Outcomes, StaffVoice
 from service.status.cqc import CqcTags, cqc_mapping
-from service.status.engine import PointResult
-from service.status.indicators import IndicatorResult
-from service.status.periods import Point
+from service.status.evaluation.context import Drift, Outcomes, StaffVoice
+from service.status.evaluation.indicators import IndicatorResult
+from service.status.evaluation.periods import Point
+from service.status.evaluation.series import PointResult, StatusResult
+from service.status.evaluation.stage import StageReason
 from service.status.schemas import (
     CqcTagsPublic,
     DriftPublic,
     DriftSignalPublic,
+    EmbeddingStatus,
     IndicatorPublic,
     MonthOutcomePublic,
     OutcomesPublic,
@@ -28,8 +31,9 @@ from service.status.schemas import (
     StageReasonPublic,
     StatusContext,
     StatusPoint,
+    StatusScope,
 )
-from service.status.stage import StageReason
+from service.status.subjects import StatusSubject
 from service.status.vocabulary import PERIOD_MONTHLY, PERIOD_WINDOW, IndicatorKey
 
 # Indicators whose counts are of people or events (supervisions, incidents, staff, starters).
@@ -228,4 +232,45 @@ def point_public(
         stage_reasons=reasons_public(result.stage_reasons),
         indicators=indicators_public(result, external=external, innovation_id=innovation_id, query=query),
         drift=drift_public(result.drift, external=external),
+    )
+
+
+def status_public(
+    subject: StatusSubject,
+    result: StatusResult,
+    *,
+    service_ids: Sequence[uuid.UUID],
+    service_id: uuid.UUID | None,
+    external: bool,
+    known_at: datetime | None,
+) -> EmbeddingStatus:
+    current = result.current
+    point = current.point
+    innovation = subject.innovation
+    query = {
+        "service_id": service_id,
+        "window_days": subject.window_days,
+        "as_of": point.end.isoformat(),
+    }
+    return EmbeddingStatus(
+        innovation_id=innovation.id,
+        innovation_name=innovation.name,
+        organisation_id=innovation.organisation_id,
+        service_id=service_id,
+        scope=StatusScope(level="service" if service_id else "provider", service_ids=list(service_ids)),
+        as_of=point.end,
+        known_at=known_at,
+        window_days=subject.window_days,
+        period=period_name(point, subject.window_days),
+        window_start=point.start,
+        window_end=point.end,
+        stage=current.stage,
+        stage_reasons=reasons_public(current.stage_reasons),
+        months_in_stage=result.months_in_stage,
+        indicators=indicators_public(current, external=external, innovation_id=innovation.id, query=query),
+        context=context_public(current, external=external),
+        thresholds=subject.thresholds,
+        threshold_sources=subject.threshold_sources,
+        cqc_framework=cqc_mapping().framework,
+        suppressed_counts=external,
     )

@@ -6,6 +6,7 @@ counts from commissioners and inspectors.
 """
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,24 +14,16 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.principal import Principal
-from service.errors import InvalidInput, NotFound
+from service.errors import InvalidInput, NotFound, ProblemError
 from service.moments import CLOCK_SKEW
 from service.pagination import Page, cursor_uuid, decode_cursor, encode_cursor
 from service.policy import Permission, check
 from service.scoping import ProviderScope
-from service.status import repository
 from service.status.access import innovation_scope, readable_scopes
-from service.status.cqc import cqc_mapping
-from service.status.engine import StatusResult
-from service.status.loading import StatusSubject, load_subjects
-from service.status.present import (
-    context_public,
-    indicators_public,
-    period_name,
-    point_public,
-    reasons_public,
-)
+from service.status.present import point_public, status_public
 from service.status.schemas import EmbeddingStatus, InnovationStatuses, StatusHistory, StatusScope
+from service.status.sources import provider_setup
+from service.status.subjects import StatusSubject, load_subjects
 
 DEFAULT_WINDOW_DAYS = 90
 MIN_WINDOW_DAYS = 28
@@ -71,47 +64,6 @@ class Visible:
 def visible_services(subject: StatusSubject, scope: ProviderScope) -> list[uuid.UUID]:
     return sorted(
         s for s in subject.innovation.service_ids if s in subject.services and scope.may_see_service(s)
-    )
-
-
-def status_public(
-    subject: StatusSubject,
-    result: StatusResult,
-    *,
-    service_ids: Sequence[uuid.UUID],
-    service_id: uuid.UUID | None,
-    external: bool,
-    known_at: datetime | None,
-) -> EmbeddingStatus:
-    current = result.current
-    point = current.point
-    innovation = subject.innovation
-    query = {
-        "service_id": service_id,
-        "window_days": subject.window_days,
-        "as_of": point.end.isoformat(),
-    }
-    return EmbeddingStatus(
-        innovation_id=innovation.id,
-        innovation_name=innovation.name,
-        organisation_id=innovation.organisation_id,
-        service_id=service_id,
-        scope=StatusScope(level="service" if service_id else "provider", service_ids=list(service_ids)),
-        as_of=point.end,
-        known_at=known_at,
-        window_days=subject.window_days,
-        period=period_name(point, subject.window_days),
-        window_start=point.start,
-        window_end=point.end,
-        stage=current.stage,
-        stage_reasons=reasons_public(current.stage_reasons),
-        months_in_stage=result.months_in_stage,
-        indicators=indicators_public(current, external=external, innovation_id=innovation.id, query=query),
-        context=context_public(current, external=external),
-        thresholds=subject.thresholds,
-        threshold_sources=subject.threshold_sources,
-        cqc_framework=cqc_mapping().framework,
-        suppressed_counts=external,
     )
 
 
@@ -182,6 +134,89 @@ async def innovation_status(
         external=visible.scope.is_external,
         known_at=known,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRequest:
+    """One status asked for in a batch: the arguments of `innovation_status`."""
+
+    innovation_id: uuid.UUID
+    service_id: uuid.UUID | None = None
+    window_days: int = DEFAULT_WINDOW_DAYS
+    as_of: datetime | None = None
+    known_at: datetime | None = None
+
+
+StatusAnswer = EmbeddingStatus | ProblemError
+
+
+async def innovation_status_batch(
+    *, session: AsyncSession, principal: Principal, requests: Sequence[StatusRequest]
+) -> list[StatusAnswer]:
+    """`innovation_status` for many requests of one caller, in their order, each answered with its
+    status or its refusal. Requests sharing window, `as_of` and `known_at` resolve the caller's
+    scopes once and load each provider's counts once, however many innovations they ask about."""
+    groups: dict[tuple[int, datetime | None, datetime | None], list[StatusRequest]] = defaultdict(list)
+    for request in requests:
+        groups[(request.window_days, request.as_of, request.known_at)].append(request)
+    answers: dict[StatusRequest, StatusAnswer] = {}
+    for group in groups.values():
+        answers.update(await _same_moment(session, principal, group))
+    return [answers[request] for request in requests]
+
+
+async def _same_moment(
+    session: AsyncSession, principal: Principal, requests: list[StatusRequest]
+) -> dict[StatusRequest, StatusAnswer]:
+    first = requests[0]
+    try:
+        check(principal, Permission.status_read)
+        check_window(first.window_days)
+        moment, known = resolve_moments(first.as_of, first.known_at)
+    except ProblemError as problem:
+        return dict.fromkeys(requests, problem)
+    wanted = sorted({r.innovation_id for r in requests})
+    found: dict[uuid.UUID, tuple[StatusSubject, ProviderScope]] = {}
+    for scope in await readable_scopes(session, principal, as_of=moment):
+        subjects = await load_subjects(
+            session, scope.provider_id, wanted, as_of=moment, window_days=first.window_days, known_at=known
+        )
+        found.update((subject.innovation.id, (subject, scope)) for subject in subjects)
+    answers: dict[StatusRequest, StatusAnswer] = {}
+    for request in requests:
+        hit = found.get(request.innovation_id)
+        visible = visible_services(*hit) if hit else []
+        one_service = request.service_id
+        if hit is None or not visible or (one_service is not None and one_service not in visible):
+            # Not a plain visible case: the single read answers, so its refusal is exactly that one.
+            answers[request] = await _one(session, principal, request)
+            continue
+        subject, scope = hit
+        service_ids = visible if request.service_id is None else [request.service_id]
+        answers[request] = status_public(
+            subject,
+            subject.evaluate(service_ids),
+            service_ids=service_ids,
+            service_id=request.service_id,
+            external=scope.is_external,
+            known_at=known,
+        )
+    return answers
+
+
+async def _one(session: AsyncSession, principal: Principal, request: StatusRequest) -> StatusAnswer:
+    try:
+        return await innovation_status(
+            session=session,
+            principal=principal,
+            innovation_id=request.innovation_id,
+            service_id=request.service_id,
+            window_days=request.window_days,
+            as_of=request.as_of,
+            known_at=request.known_at,
+        )
+    except ProblemError as problem:
+        return problem
 
 
 async def innovation_history(
@@ -286,7 +321,7 @@ async def list_statuses(
     after_key = (after[0], after[1]) if after else None
     wanted: list[tuple[ProviderScope, uuid.UUID]] = []
     for scope in await readable_scopes(session, principal, as_of=moment):
-        for row in sorted(await repository.innovations(session, scope.provider_id), key=lambda r: r.id):
+        for row in sorted(await provider_setup.innovations(session, scope.provider_id), key=lambda r: r.id):
             if not any(scope.may_see_service(s) for s in row.service_ids):
                 continue
             if after_key is None or (scope.provider_id, row.id) > after_key:

@@ -18,9 +18,9 @@ from service.auth.principal import Principal
 from service.errors import Forbidden, NotFound
 from service.policy import Permission, check
 from service.scoping import Access
-from service.status import repository
 from service.status.access import innovation_scope
 from service.status.schemas import ThresholdsView
+from service.status.sources import provider_setup
 from service.status.thresholds import effective_thresholds, sources, validate_overrides
 
 
@@ -45,8 +45,8 @@ def _view(
 
 async def _innovation(
     session: AsyncSession, organisation_id: uuid.UUID, innovation_id: uuid.UUID
-) -> tuple[repository.InnovationRow, datetime]:
-    rows = await repository.innovations(session, organisation_id, [innovation_id])
+) -> tuple[provider_setup.InnovationRow, datetime]:
+    rows = await provider_setup.innovations(session, organisation_id, [innovation_id])
     if not rows:
         raise NotFound(f"no innovation {innovation_id}")
     updated = await session.execute(
@@ -62,7 +62,7 @@ async def get_innovation_thresholds(
     check(principal, Permission.status_read, Permission.thresholds_manage)
     scope = await innovation_scope(session, principal, innovation_id, as_of=datetime.now(UTC))
     row, updated_at = await _innovation(session, scope.provider_id, innovation_id)
-    provider = await repository.provider_thresholds(session, scope.provider_id)
+    provider = await provider_setup.provider_thresholds(session, scope.provider_id)
     return _view(innovation_id, provider, row.thresholds, updated_at)
 
 
@@ -75,7 +75,7 @@ async def put_innovation_thresholds(
     if scope.access is not Access.own:
         raise Forbidden("only the provider's own quality lead may tune its thresholds")
     cleaned = validate_overrides(overrides)
-    provider = await repository.provider_thresholds(session, scope.provider_id)
+    provider = await provider_setup.provider_thresholds(session, scope.provider_id)
     effective_thresholds(provider, cleaned)  # refuses a combination that is not valid as a whole
     await session.execute(
         text(
@@ -115,7 +115,7 @@ async def put_provider_thresholds(
     organisation_id = principal.require_organisation()
     cleaned = validate_overrides(overrides)
     effective_thresholds(cleaned, None)
-    for innovation in await repository.innovations(session, organisation_id):
+    for innovation in await provider_setup.innovations(session, organisation_id):
         # A new default must not make an innovation's own overrides contradict it.
         effective_thresholds(cleaned, innovation.thresholds, prefix=f"innovation {innovation.id}")
     await session.execute(

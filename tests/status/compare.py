@@ -8,8 +8,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.status.counts import StatusInputs
-from service.status.loading import StatusSubject, load_subjects
+from service.status.evaluation.inputs import StatusInputs
+from service.status.subjects import StatusSubject, load_subjects
 
 
 def by_staff_id(inputs: StatusInputs) -> dict[Any, dict[uuid.UUID, int]]:
@@ -45,7 +45,7 @@ async def both_paths(
         session, organisation_id, as_of=as_of, window_days=window_days, history=history
     )
     slow = await load_subjects(
-        session, organisation_id, as_of=as_of, window_days=window_days, history=history, reference=True
+        session, organisation_id, as_of=as_of, window_days=window_days, history=history, recount=True
     )
     return fast, slow
 

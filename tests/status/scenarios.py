@@ -16,7 +16,7 @@ from service.innovations.models import Innovation
 from service.organisations.models import Organisation
 from service.services.models import Service
 from service.staff.models import StaffMember
-from service.status.loading import StatusSubject, load_subjects
+from service.status.subjects import StatusSubject, load_subjects
 from tests import factories
 from tests.status.builders import Ledger, at
 
@@ -238,11 +238,11 @@ async def status_of(
     history: int = 1,
     services: list[Service] | None = None,
 ) -> tuple[StatusSubject, Any]:
-    """The status by the fast path, checked against the reference path on the way."""
+    """The status by the fast path, checked against the recount path on the way."""
     await session.commit()
     [fast] = await load_subjects(session, home.org.id, as_of=as_of, window_days=90, history=history)
     [slow] = await load_subjects(
-        session, home.org.id, as_of=as_of, window_days=90, history=history, reference=True
+        session, home.org.id, as_of=as_of, window_days=90, history=history, recount=True
     )
     scope = [s.id for s in (services or home.services)]
     result = fast.evaluate(scope, history=history)

@@ -4,7 +4,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from service.status.counts import (
+from service.status.evaluation.inputs import (
     AuditScore,
     MonthCounts,
     ServiceInfo,
@@ -13,8 +13,8 @@ from service.status.counts import (
     StatusInputs,
     audit_runs,
 )
-from service.status.engine import evaluate
-from service.status.periods import add_months, months_between
+from service.status.evaluation.periods import add_months, months_between
+from service.status.evaluation.series import evaluate
 from service.status.thresholds import Thresholds
 from service.status.vocabulary import IndicatorKey, Rag, Stage
 

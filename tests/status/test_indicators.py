@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.status import indicators as ind
-from service.status.counts import AuditRun, AuditScore, audit_runs
+from service.status.evaluation import indicators as ind
+from service.status.evaluation.inputs import AuditRun, AuditScore, audit_runs
+from service.status.evaluation.starters import StarterDeadlines, starter_outcome
 from service.status.thresholds import Thresholds
 from service.status.vocabulary import Rag
 
@@ -198,15 +199,13 @@ def test_turnover_resilience() -> None:
 
 def test_starter_outcome_deadlines() -> None:
     start = date(2026, 1, 1)
-    on_time = ind.starter_outcome(start, None, date(2026, 1, 31), date(2026, 3, 2), date(2026, 6, 30))
+    on_time = starter_outcome(start, None, date(2026, 1, 31), date(2026, 3, 2), date(2026, 6, 30))
     assert on_time == "met"
-    assert (
-        ind.starter_outcome(start, None, date(2026, 2, 1), date(2026, 2, 10), date(2026, 6, 30)) == "missed"
-    )
-    assert ind.starter_outcome(start, None, date(2026, 1, 10), None, date(2026, 2, 20)) == "pending"
-    assert ind.starter_outcome(start, None, None, None, date(2026, 1, 31)) == "pending"
-    assert ind.starter_outcome(start, None, None, None, date(2026, 2, 1)) == "missed"
-    assert ind.starter_outcome(start, date(2026, 2, 1), None, None, date(2026, 6, 30)) == "excluded"
+    assert starter_outcome(start, None, date(2026, 2, 1), date(2026, 2, 10), date(2026, 6, 30)) == "missed"
+    assert starter_outcome(start, None, date(2026, 1, 10), None, date(2026, 2, 20)) == "pending"
+    assert starter_outcome(start, None, None, None, date(2026, 1, 31)) == "pending"
+    assert starter_outcome(start, None, None, None, date(2026, 2, 1)) == "missed"
+    assert starter_outcome(start, date(2026, 2, 1), None, None, date(2026, 6, 30)) == "excluded"
 
 
 days = st.one_of(st.none(), st.integers(-40, 130))
@@ -229,14 +228,12 @@ def test_starter_deadlines_give_the_starter_outcome(
     window_end = datetime(start.year, start.month, start.day, tzinfo=UTC) + timedelta(days=end)
     last_day = (window_end - timedelta(microseconds=1)).date()
     inducted_at, competent_at = moment(on(inducted)), moment(on(competent))
-    expected = ind.starter_outcome(
+    expected = starter_outcome(
         start,
         left_on,
         on(inducted) if inducted_at is not None and inducted_at < window_end else None,
         on(competent) if competent_at is not None and competent_at < window_end else None,
         last_day,
     )
-    deadlines = ind.StarterDeadlines.of(
-        start, left_on, inducted_at, on(inducted), competent_at, on(competent)
-    )
+    deadlines = StarterDeadlines.of(start, left_on, inducted_at, on(inducted), competent_at, on(competent))
     assert deadlines.outcome(window_end, last_day) == expected

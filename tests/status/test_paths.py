@@ -1,11 +1,11 @@
-"""The fast path (rollups + the month's rows) and the reference path (raw rows) agree."""
+"""The fast path (rollups + the month's rows) and the recount path (raw rows) agree."""
 
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.database import driver_connection
-from service.status.rollup_reads import _reads_only, _spare_connections
+from service.status.sources.rollups import _reads_only, _spare_connections
 from tests import factories
 from tests.status.builders import Ledger, at
 from tests.status.compare import assert_same, both_paths

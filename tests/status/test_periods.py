@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 
-from service.status.periods import (
+from service.status.evaluation.periods import (
     add_months,
     local_month,
     month_end_at,

@@ -2,7 +2,7 @@
 
 from dataclasses import replace
 
-from service.status.stage import StageFacts, decide_stage
+from service.status.evaluation.stage import StageFacts, decide_stage
 from service.status.vocabulary import Rag, Stage
 
 CORE = ("care_records", "team_communication", "supervision", "quality_assurance")

@@ -10,7 +10,6 @@ from strawberry.scalars import JSON
 from service.graphql.connections import After, Connection, connection, page_limit, time_id_cursor
 from service.graphql.context import GraphQLInfo
 from service.graphql.permissions import policy
-from service.graphql.status.loader import StatusKey
 from service.graphql.status.types import EmbeddingStatus, IndicatorKey, InnovationStatuses, StatusHistory
 from service.graphql.touchpoints.types import STAFF_OF_TOUCHPOINT
 from service.pagination import encode_cursor
@@ -19,6 +18,7 @@ from service.status import evidence as evidence_rules
 from service.status import service as status_rules
 from service.status.schemas import EmbeddingStatus as EmbeddingStatusPublic
 from service.status.schemas import EvidenceItem as EvidenceItemPublic
+from service.status.service import StatusRequest
 
 # REST pages statuses by at most this many innovations: each is a whole evaluation.
 MAX_STATUS_PAGE = 100
@@ -53,7 +53,7 @@ async def status_of(
     known_at: datetime | None,
 ) -> EmbeddingStatus:
     """Through the per-request status loader: statuses asked side by side are computed together."""
-    key = StatusKey(innovation_id, service_id, window_days, as_of, known_at)
+    key = StatusRequest(innovation_id, service_id, window_days, as_of, known_at)
     # A refusal is raised by `load`; what comes back is a status.
     status = await info.context.loaders.status.load(key)
     assert isinstance(status, EmbeddingStatusPublic)

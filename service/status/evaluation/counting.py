@@ -1,39 +1,62 @@
-"""What one touchpoint adds to the monthly counts, as SQL over a touchpoint `t` and its service `s`.
+"""The counting rules of a status, each stated once: its constant, and its SQL where the database counts.
 
-The status reads the month containing `as_of` with these expressions, straight from the raw rows.
-Migration 0002 keeps a frozen copy of the same expressions in the triggers that maintain the
-rollups of every other month; the property test in tests/status checks the two agree with an
-independent computation in Python (service.status.reference).
+What one touchpoint adds to the monthly counts is written as SQL over a touchpoint `t` and its
+service `s`. The status reads the month containing `as_of` with these expressions, straight from the
+raw rows. Migration 0002 keeps a frozen copy of the same expressions in the triggers that maintain
+the rollups of every other month; the property test in tests/status checks the two agree with an
+independent computation in Python (service.status.evaluation.recount), which reads the constants
+here but none of the SQL.
 """
 
-from service.status.counts import (
-    ASSESSMENT_KINDS,
-    INCIDENT_REVIEW_FIELDS,
-    INNOVATION_FIELDS,
-    NOMAD_CONSTRUCTS,
-    NOMAD_REVERSED_ITEMS,
-    NORMAL_NOW_HIGH,
-    REVIEW_WITHIN_DAYS,
-    SERVICE_FIELDS,
-    SHIFTS,
-)
-from service.vocabulary import DeliverySystem
+from datetime import timedelta
+
+from service.status.evaluation.inputs import INCIDENT_REVIEW_FIELDS, INNOVATION_FIELDS, SERVICE_FIELDS
+from service.vocabulary import CORE_SYSTEMS, DeliverySystem, Shift
+
+CORE_SYSTEM_VALUES: tuple[str, ...] = tuple(s.value for s in CORE_SYSTEMS)
+SHIFTS: tuple[str, ...] = tuple(s.value for s in Shift)
 
 LOCAL = "(t.occurred_at AT TIME ZONE s.timezone)"
 MONTH = f"date_trunc('month', {LOCAL})::date"
 MONTH_END = f"((date_trunc('month', {LOCAL}) + interval '1 month') AT TIME ZONE s.timezone)"
+
+# -- incidents and their reviews ---------------------------------------------------------------------
+
+# How long a review may follow its incident. DOMAIN.md fixes it; the quality lead tunes ratings, not
+# the clock.
+REVIEW_WITHIN_DAYS = 14
+REVIEW_WINDOW = timedelta(days=REVIEW_WITHIN_DAYS)
 # Intervals in hours, not days: `+ interval '14 days'` would follow the session's clock changes.
 REVIEW_INTERVAL = f"interval '{REVIEW_WITHIN_DAYS * 24} hours'"
-QUALITY = (
-    "(CASE t.kind WHEN 'practice_observation' THEN t.score WHEN 'daily_note' THEN t.engagement_quality END)"
-)
-ASSESSMENT = "t.kind IN (" + ", ".join(f"'{kind}'" for kind in sorted(ASSESSMENT_KINDS)) + ")"
 # A review `v` of incident `t` that counts as the incident's learning: it captured learning, within the
 # review window from the incident (which innovation it is tied to is each reader's own condition).
 LEARNING_REVIEW = (
     "v.kind = 'post_incident_review' AND v.learning_captured IS TRUE "
     f"AND v.occurred_at >= t.occurred_at AND v.occurred_at <= t.occurred_at + {REVIEW_INTERVAL}"
 )
+
+# -- understanding why and practice quality ----------------------------------------------------------
+
+# The touchpoints that assess whether staff can explain why (understanding_why).
+ASSESSMENT_KINDS = frozenset({"supervision", "practice_observation", "competency_check"})
+ASSESSMENT = "t.kind IN (" + ", ".join(f"'{kind}'" for kind in sorted(ASSESSMENT_KINDS)) + ")"
+# Practice quality on the 1-5 scale: an observation's score, a daily note's engagement quality.
+QUALITY = (
+    "(CASE t.kind WHEN 'practice_observation' THEN t.score WHEN 'daily_note' THEN t.engagement_quality END)"
+)
+
+# -- staff voice (NoMAD) -----------------------------------------------------------------------------
+
+NOMAD_CONSTRUCTS: dict[str, tuple[str, ...]] = {
+    "coherence": ("c1", "c2", "c3", "c4"),
+    "cognitive_participation": ("cp1", "cp2", "cp3", "cp4"),
+    "collective_action": ("ca1", "ca2", "ca3", "ca4", "ca5", "ca6", "ca7"),
+    "reflexive_monitoring": ("rm1", "rm2", "rm3", "rm4", "rm5"),
+}
+NOMAD_REVERSED_ITEMS = frozenset({"ca2"})
+NOMAD_GENERAL_ITEMS = ("familiar", "normal_now", "normal_future")
+# NoMAD's general item at or above which a respondent says the innovation is already normal work.
+NORMAL_NOW_HIGH = 7
 SURVEY = "t.kind = 'staff_survey'"
 
 _NOMAD_PATTERNS = {name: "^(" + "|".join(items) + ")$" for name, items in NOMAD_CONSTRUCTS.items()}
@@ -95,3 +118,14 @@ SERVICE_EXPRESSIONS: dict[str, str] = {
     "restrictive_interventions": "(t.kind = 'incident' AND t.restrictive_intervention IS TRUE)::int",
 }
 assert set(SERVICE_EXPRESSIONS) == set(SERVICE_FIELDS)
+
+
+# -- new starters' steps and silence -----------------------------------------------------------------
+
+# How long a new starter has for each step.
+INDUCTION_WITHIN_DAYS = 30
+COMPETENCY_WITHIN_DAYS = 60
+# An induction may come before the first shift, but not by more than this.
+EARLY_STEP_DAYS = 30
+# A core system silent this long counts towards `fading`.
+SILENCE_DAYS = 60

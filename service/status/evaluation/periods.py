@@ -5,10 +5,14 @@ at the local month boundary nearest to `end − window_days`, so that every mont
 read from the monthly rollups and only the month containing `as_of` is read from raw rows.
 """
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+from service.status.evaluation.inputs import ServiceInfo
 
 
 @lru_cache(maxsize=64)
@@ -118,3 +122,11 @@ def series_points(as_of: datetime, window_days: int, tz: str, count: int) -> tup
 def previous_point(point: Point, window_days: int, tz: str) -> Point:
     """The window just before `point`'s: the monthly point of the month before its first month."""
     return month_point(add_months(point.months[0], -1), window_days, tz)
+
+
+def services_timezone(infos: Iterable[ServiceInfo]) -> str:
+    """The time zone a status's months are labelled in: its services' most common one."""
+    counted = Counter(i.timezone for i in infos)
+    if not counted:
+        return "Europe/London"
+    return min(counted, key=lambda tz: (-counted[tz], tz))

@@ -10,8 +10,9 @@ from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from service.status.counts import CORE_SYSTEM_VALUES, NOMAD_CONSTRUCTS, NORMAL_NOW_HIGH, MonthCounts
-from service.status.indicators import SYSTEM_NAMES, IndicatorResult, display, exact, percent
+from service.status.evaluation.counting import CORE_SYSTEM_VALUES, NOMAD_CONSTRUCTS, NORMAL_NOW_HIGH
+from service.status.evaluation.indicators import SYSTEM_NAMES, IndicatorResult, display, exact, percent
+from service.status.evaluation.inputs import MonthCounts
 from service.status.thresholds import Thresholds
 from service.status.vocabulary import RAG_RANK, RATED, IndicatorKey
 

@@ -14,21 +14,19 @@ from fractions import Fraction
 from functools import cached_property
 from operator import attrgetter
 
-from service.status import indicators as ind
-from service.status.context import Drift, Outcomes, StaffVoice, drift, no_drift, outcomes, staff_voice
-from service.status.counts import (
-    CORE_SYSTEM_VALUES,
-    REVIEW_WINDOW,
-    SHIFTS,
-    SILENCE_DAYS,
-    AuditRun,
-    MonthCounts,
-    StaffTenure,
-    Starter,
-    StatusInputs,
-    summed,
+from service.status.evaluation import indicators as ind
+from service.status.evaluation.context import (
+    Drift,
+    Outcomes,
+    StaffVoice,
+    drift,
+    no_drift,
+    outcomes,
+    staff_voice,
 )
-from service.status.periods import (
+from service.status.evaluation.counting import CORE_SYSTEM_VALUES, REVIEW_WINDOW, SHIFTS, SILENCE_DAYS
+from service.status.evaluation.inputs import AuditRun, MonthCounts, StaffTenure, Starter, StatusInputs, summed
+from service.status.evaluation.periods import (
     Point,
     add_months,
     local_date,
@@ -36,7 +34,8 @@ from service.status.periods import (
     months_between,
     previous_point,
 )
-from service.status.stage import StageFacts
+from service.status.evaluation.stage import StageFacts
+from service.status.evaluation.starters import StarterDeadlines
 from service.status.thresholds import Thresholds
 from service.status.vocabulary import IndicatorKey, Rag
 
@@ -45,14 +44,14 @@ MICROSECOND = timedelta(microseconds=1)
 OK_FOR_GATE = frozenset({Rag.green, Rag.not_applicable})
 
 
-class ScopeEvaluator:
+class PointEvaluator:
     """The status of one innovation over a set of services, at any point."""
 
     def __init__(
         self,
         inputs: StatusInputs,
         thresholds: Thresholds,
-        scope: Iterable[uuid.UUID],
+        service_ids: Iterable[uuid.UUID],
         tz: str,
         window_days: int,
         data_from: date = date.min,
@@ -61,7 +60,7 @@ class ScopeEvaluator:
         # Months before this were not loaded: a window reaching into them has no comparison.
         self.data_from = data_from
         self.th = thresholds
-        self.scope = frozenset(scope)
+        self.service_ids = frozenset(service_ids)
         self.tz = tz
         self.window_days = window_days
         self._counts: dict[date, MonthCounts] = {}
@@ -73,66 +72,66 @@ class ScopeEvaluator:
         self._indicators: dict[Point, dict[IndicatorKey, ind.IndicatorResult]] = {}
         self._independence: dict[Point, ind.IndicatorResult] = {}
         self._days: dict[Point, tuple[date, date]] = {}
-        self._sum_scope()
+        self._sum_services()
 
-    def _sum_scope(self) -> None:
-        scope = self.scope
+    def _sum_services(self) -> None:
+        service_ids = self.service_ids
         by_month: dict[date, list[MonthCounts]] = {}
         referencing: dict[date, set[uuid.UUID]] = {}
         for (service_id, month), counts in self.inputs.months.items():
-            if service_id not in scope:
+            if service_id not in service_ids:
                 continue
             by_month.setdefault(month, []).append(counts)
             if counts.refs_total:
                 referencing.setdefault(month, set()).add(service_id)
         self._counts = {month: summed(counts) for month, counts in by_month.items()}
         self._referencing_services = {m: frozenset(s) for m, s in referencing.items()}
-        # Each month's referencing touchpoints per recorder, summed over the scope's services, as one
+        # Each month's referencing touchpoints per recorder, summed over the services, as one
         # vector per month indexed by the recorder's position in the provider's staff.
         size = len(self.inputs.staff)
         vectors = self._staff
         for (service_id, month), per_staff in self.inputs.staff_counts.items():
-            if service_id not in scope:
+            if service_id not in service_ids:
                 continue
             vector = vectors.get(month)
             if vector is None:
                 vector = vectors[month] = [0] * size
             for recorder, n in per_staff.items():
                 vector[recorder] += n
-        # Each recorder's tenure if they are staff of the scope (never active otherwise), and the
-        # scope's start and leaving dates sorted, so a window's active staff are counted by bisection.
+        # Each recorder's tenure if they are staff of these services (never active otherwise), and
+        # their start and leaving dates sorted, so a window's active staff are counted by bisection.
         self._started = [date.max] * size
         self._left = [date.max] * size
         for i, member in enumerate(self.inputs.staff):
-            if member.service_ids & scope:
+            if member.service_ids & service_ids:
                 self._started[i] = member.started_on
                 self._left[i] = member.left_on or date.max
         self._starts = sorted(s.started_on for s in self.staff)
         self._leavings = sorted(s.left_on for s in self.staff if s.left_on is not None)
 
-    # -- inputs restricted to the scope ------------------------------------------------------------
+    # -- inputs restricted to the services--------------------------------------------------------
 
     @cached_property
     def audit_months(self) -> dict[uuid.UUID, dict[date, AuditRun]]:
         out: dict[uuid.UUID, dict[date, AuditRun]] = {}
         for (service_id, month), run in self.inputs.audit_months.items():
-            if service_id in self.scope:
+            if service_id in self.service_ids:
                 out.setdefault(service_id, {})[month] = run
         return out
 
     @cached_property
     def staff(self) -> list[StaffTenure]:
-        return [s for s in self.inputs.staff if s.service_ids & self.scope]
+        return [s for s in self.inputs.staff if s.service_ids & self.service_ids]
 
     @cached_property
     def starters(self) -> list[Starter]:
-        started = self.inputs.innovation_started_on
-        return [s for s in self.inputs.starters if s.service_ids & self.scope and s.started_on >= started]
+        started, ours = self.inputs.innovation_started_on, self.service_ids
+        return [s for s in self.inputs.starters if s.service_ids & ours and s.started_on >= started]
 
     @cached_property
     def operated_shifts(self) -> frozenset[str]:
         shifts: set[str] = set()
-        for service_id in self.scope:
+        for service_id in self.service_ids:
             info = self.inputs.services.get(service_id)
             if info is not None:
                 shifts |= info.operated_shifts
@@ -140,7 +139,7 @@ class ScopeEvaluator:
 
     @cached_property
     def first_reference_month(self) -> date | None:
-        months = [m for s, m in self.inputs.first_reference_month.items() if s in self.scope]
+        months = [m for s, m in self.inputs.first_reference_month.items() if s in self.service_ids]
         return min(months) if months else None
 
     @cached_property
@@ -228,7 +227,7 @@ class ScopeEvaluator:
             recent_list = [
                 i
                 for i in self.inputs.recent_incidents
-                if i.service_id in self.scope
+                if i.service_id in self.service_ids
                 and point.start <= i.occurred_at < point.end
                 and i.occurred_at > horizon
             ]
@@ -248,7 +247,7 @@ class ScopeEvaluator:
         return ind.incident_learning(reviewed, eligible, w.incidents, pending, self.th.incident_learning)
 
     def active_staff(self, point: Point) -> int:
-        """How many of the scope's staff were employed during the window (a leaving date is never
+        """How many of the services' staff were employed during the window (a leaving date is never
         before the start date, so those who left before the window all started before its end)."""
         first_day, last_day = self.first_and_last_day(point)
         return bisect.bisect_right(self._starts, last_day) - bisect.bisect_left(self._leavings, first_day)
@@ -279,11 +278,11 @@ class ScopeEvaluator:
         )
 
     @cached_property
-    def _starter_deadlines(self) -> tuple[list[date], list[ind.StarterDeadlines]]:
-        """The scope's new starters' deadlines, in order of their start dates."""
+    def _starter_deadlines(self) -> tuple[list[date], list[StarterDeadlines]]:
+        """The services' new starters' deadlines, in order of their start dates."""
         deadlines = sorted(
             (
-                ind.StarterDeadlines.of(
+                StarterDeadlines.of(
                     s.started_on, s.left_on, s.inducted_at, s.inducted_on, s.competent_at, s.competent_on
                 )
                 for s in self.starters
@@ -332,7 +331,7 @@ class ScopeEvaluator:
         return StageFacts(
             ever_referenced=self.ever_referenced(point),
             core_systems_referenced=self.core_systems_referenced(point),
-            services_in_scope=len(self.scope),
+            services_in_scope=len(self.service_ids),
             services_referenced=self.services_referenced(point),
             person_independence=self.person_independence(point).rag,
             green_run=0,
@@ -366,7 +365,7 @@ class ScopeEvaluator:
         for month in baseline_months:
             total = MonthCounts()
             for (service_id, m), counts in self.inputs.baseline.items():
-                if m == month and service_id in self.scope:
+                if m == month and service_id in self.service_ids:
                     total.add(counts)
             baseline_counts.append((month, total))
         days = Fraction((point.end - point.start) // MICROSECOND, 86_400_000_000)

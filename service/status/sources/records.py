@@ -1,19 +1,25 @@
 """Touchpoints as plain records: as they stand now, or as they had been recorded at `known_at`.
 
-The reference path of the status (and `known_at`, the auditor's "what did it say on that day?")
+The recount path of the status (and `known_at`, the auditor's "what did it say on that day?")
 reads these rather than the rollups. A record known at `known_at` is the current row if it was
 recorded by then; otherwise the revision that was current then (recorded by `known_at` and replaced
 after it); otherwise it did not exist yet.
 """
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.status.evaluation.counting import REVIEW_WITHIN_DAYS
+from service.status.evaluation.inputs import ServiceInfo, StaffTenure
+from service.status.evaluation.periods import month_end_at, month_start_at
+from service.status.sources.span import InnovationServices, LoadRange
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,3 +197,29 @@ async def earliest_references(
             if key not in out or record.occurred_at < out[key]:
                 out[key] = record.occurred_at
     return out
+
+
+def record_selection(
+    innovations: Sequence[InnovationServices],
+    infos: Mapping[uuid.UUID, ServiceInfo],
+    staff: Sequence[StaffTenure],
+    load: LoadRange,
+) -> RecordSelection:
+    """The records a status reads: the months it loads (a day either side for time zones), the
+    reviews that may follow their incidents, the baseline months, and new starters' steps."""
+    zones = {i.timezone for i in infos.values()} or {"UTC"}
+    day = timedelta(days=1)
+    start = min(month_start_at(load.first_month, tz) for tz in zones) - day
+    end = load.as_of + timedelta(days=REVIEW_WITHIN_DAYS) + day
+    ranges = [(start, end)]
+    if load.baseline_months:
+        first, last = min(load.baseline_months), max(load.baseline_months)
+        ranges.append(
+            (
+                min(month_start_at(first, tz) for tz in zones) - day,
+                max(month_end_at(last, tz) for tz in zones) + day,
+            )
+        )
+    earliest = min(i.started_on for i in innovations)
+    subjects = tuple(s.id for s in staff if s.started_on >= earliest)
+    return RecordSelection(ranges=tuple(ranges), subjects=subjects)

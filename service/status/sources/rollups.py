@@ -26,14 +26,15 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service.database import driver_connection
-from service.status import rollup_queries as queries
-from service.status.contribution_sql import CONTRIBUTED_FIELDS
-from service.status.counts import (
+from service.status.evaluation.counting import (
     COMPETENCY_WITHIN_DAYS,
-    COUNT_FIELDS,
+    CONTRIBUTED_FIELDS,
     EARLY_STEP_DAYS,
-    INNOVATION_FIELDS,
     REVIEW_WINDOW,
+)
+from service.status.evaluation.inputs import (
+    COUNT_FIELDS,
+    INNOVATION_FIELDS,
     SERVICE_FIELDS,
     AuditRun,
     MonthCounts,
@@ -43,8 +44,16 @@ from service.status.counts import (
     Starter,
     StatusInputs,
 )
-from service.status.periods import add_months, local_date, local_month, month_end_at, month_start_at
-from service.status.reference import InnovationScope, LoadRange, StepCandidate, first_steps
+from service.status.evaluation.periods import (
+    add_months,
+    local_date,
+    local_month,
+    month_end_at,
+    month_start_at,
+)
+from service.status.evaluation.starters import StepCandidate, first_steps
+from service.status.sources import rollup_sql as queries
+from service.status.sources.span import InnovationServices, LoadRange
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +118,7 @@ class _Reader:
         self,
         conn: asyncpg.Connection,
         organisation_id: uuid.UUID,
-        innovations: Sequence[InnovationScope],
+        innovations: Sequence[InnovationServices],
         services: Mapping[uuid.UUID, ServiceInfo],
         staff: Sequence[StaffTenure],
         load: LoadRange,
@@ -362,7 +371,7 @@ class _Reader:
 async def load_rollup_inputs(
     session: AsyncSession,
     organisation_id: uuid.UUID,
-    innovations: Sequence[InnovationScope],
+    innovations: Sequence[InnovationServices],
     services: Mapping[uuid.UUID, ServiceInfo],
     staff: Sequence[StaffTenure],
     load: LoadRange,

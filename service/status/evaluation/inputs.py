@@ -1,7 +1,7 @@
 """The plain data a status is computed from.
 
 Both ways of reading the database produce these: the rollups (complete months) plus the raw rows of
-the month containing `as_of`, or the raw rows alone (the reference path, also used for `known_at`).
+the month containing `as_of`, or the raw rows alone (the recount, also used for `known_at`).
 The indicator, stage and context functions only ever see these values.
 """
 
@@ -9,40 +9,14 @@ import itertools
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from operator import attrgetter
 from typing import Any
 
-from service.vocabulary import CORE_SYSTEMS, DeliverySystem, Shift
-
-# How long a review may follow its incident, and how long a new starter has for each step.
-# DOMAIN.md fixes these; the quality lead tunes ratings, not the clock.
-REVIEW_WITHIN_DAYS = 14
-REVIEW_WINDOW = timedelta(days=REVIEW_WITHIN_DAYS)
-# The touchpoints that assess whether staff can explain why (understanding_why).
-ASSESSMENT_KINDS = frozenset({"supervision", "practice_observation", "competency_check"})
-INDUCTION_WITHIN_DAYS = 30
-COMPETENCY_WITHIN_DAYS = 60
-# An induction may come before the first shift, but not by more than this.
-EARLY_STEP_DAYS = 30
-# A core system silent this long counts towards `fading`.
-SILENCE_DAYS = 60
-# NoMAD's general item at or above which a respondent says the innovation is already normal work.
-NORMAL_NOW_HIGH = 7
-
-NOMAD_CONSTRUCTS: dict[str, tuple[str, ...]] = {
-    "coherence": ("c1", "c2", "c3", "c4"),
-    "cognitive_participation": ("cp1", "cp2", "cp3", "cp4"),
-    "collective_action": ("ca1", "ca2", "ca3", "ca4", "ca5", "ca6", "ca7"),
-    "reflexive_monitoring": ("rm1", "rm2", "rm3", "rm4", "rm5"),
-}
-NOMAD_REVERSED_ITEMS = frozenset({"ca2"})
-NOMAD_GENERAL_ITEMS = ("familiar", "normal_now", "normal_future")
+from service.vocabulary import DeliverySystem
 
 SYSTEM_COLUMNS: dict[str, str] = {system.value: f"refs_{system.value}" for system in DeliverySystem}
-CORE_SYSTEM_VALUES: tuple[str, ...] = tuple(s.value for s in CORE_SYSTEMS)
-SHIFTS: tuple[str, ...] = tuple(s.value for s in Shift)
 
 
 @dataclass(slots=True)

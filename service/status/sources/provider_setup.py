@@ -1,6 +1,7 @@
-"""Status queries for reference data: innovations with their services, services with their time
-zones and shift patterns, staff with their tenure, the provider's thresholds. Every statement
-filters on the organisation. The counts themselves are read in service.status.rollup_reads.
+"""The provider's setup, as statuses read it: innovations with their services, services with their
+time zones and shift patterns, staff with their tenure, the provider's thresholds. Every statement
+filters on the organisation. The counts themselves are read in service.status.sources.rollups (or
+recounted from service.status.sources.records).
 """
 
 import uuid
@@ -12,14 +13,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.database import driver_connection
-from service.status.counts import (
-    SHIFTS,
-    ServiceInfo,
-    StaffTenure,
-)
-from service.status.reference import InnovationScope
-
-# -- reference data ---------------------------------------------------------------------------------
+from service.status.evaluation.counting import SHIFTS
+from service.status.evaluation.inputs import ServiceInfo, StaffTenure
+from service.status.sources.span import InnovationServices
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +29,8 @@ class InnovationRow:
     thresholds: dict[str, Any] | None
 
     @property
-    def scope(self) -> InnovationScope:
-        return InnovationScope(self.id, self.started_on, self.service_ids)
+    def with_services(self) -> InnovationServices:
+        return InnovationServices(self.id, self.started_on, self.service_ids)
 
 
 @dataclass(frozen=True, slots=True)

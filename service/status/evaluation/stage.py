@@ -5,7 +5,7 @@ Precedence: not_started, fading, at_risk, pilot, embedded, embedding — the fir
 
 from dataclasses import dataclass
 
-from service.status.indicators import SYSTEM_NAMES, join_names
+from service.status.evaluation.indicators import SYSTEM_NAMES, join_names
 from service.status.vocabulary import IndicatorKey, Rag, Stage
 
 EMBEDDED_MONTHS = 3

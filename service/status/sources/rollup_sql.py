@@ -1,17 +1,17 @@
-"""The statements of the status fast path (service.status.rollup_reads).
+"""The statements of the status fast path (service.status.sources.rollups).
 
-Column lists come from the MonthCounts fields and counting expressions from contribution_sql;
+Column lists come from the MonthCounts fields and counting expressions from evaluation.counting;
 every value is a bound parameter. Parameters $1 and $2 are always the organisation and the
 innovations; IN_RANGE's $3..$7 are the services, their own [from, to) and the scalar envelope.
 """
 
-from service.status.contribution_sql import (
+from service.status.evaluation.counting import (
     CONTRIBUTED_FIELDS,
     INNOVATION_EXPRESSIONS,
     LEARNING_REVIEW,
     SERVICE_EXPRESSIONS,
 )
-from service.status.counts import INNOVATION_FIELDS, SERVICE_FIELDS
+from service.status.evaluation.inputs import INNOVATION_FIELDS, SERVICE_FIELDS
 
 _INNOVATION_COLUMNS = ", ".join(INNOVATION_FIELDS)
 _SERVICE_COLUMNS = ", ".join(SERVICE_FIELDS)

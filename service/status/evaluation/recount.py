@@ -1,4 +1,4 @@
-"""The reference path: a status's inputs computed in Python from touchpoint records alone.
+"""The recount path: a status's inputs computed in Python from touchpoint records alone.
 
 Written independently of the SQL (it reads facts, not the typed columns; it buckets months with
 zoneinfo, not Postgres), so that the property test comparing it with the rollups checks the
@@ -8,17 +8,16 @@ from records reconstructed as they had been recorded then.
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from service.status.counts import (
+from service.status.evaluation.counting import (
     ASSESSMENT_KINDS,
-    COMPETENCY_WITHIN_DAYS,
-    EARLY_STEP_DAYS,
     NOMAD_CONSTRUCTS,
     NOMAD_REVERSED_ITEMS,
     NORMAL_NOW_HIGH,
     REVIEW_WINDOW,
+)
+from service.status.evaluation.inputs import (
     AuditScore,
     MonthCounts,
     RecentIncident,
@@ -28,26 +27,10 @@ from service.status.counts import (
     StatusInputs,
     audit_runs,
 )
-from service.status.periods import local_date, local_month, month_end_at
-from service.status.records import TouchpointRecord
-
-
-@dataclass(frozen=True, slots=True)
-class InnovationScope:
-    """The innovation a status is about: when it began and the services it is in scope of."""
-
-    id: uuid.UUID
-    started_on: date
-    service_ids: tuple[uuid.UUID, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class LoadRange:
-    """Which months to load: [first_month, as_of), plus the outcomes baseline months."""
-
-    as_of: datetime
-    first_month: date
-    baseline_months: tuple[date, ...]
+from service.status.evaluation.periods import local_date, local_month, month_end_at
+from service.status.evaluation.starters import StepCandidate, first_steps
+from service.status.sources.records import TouchpointRecord
+from service.status.sources.span import InnovationServices, LoadRange
 
 
 def _quality(record: TouchpointRecord) -> int | None:
@@ -127,21 +110,48 @@ def first_reviews(records: Iterable[TouchpointRecord]) -> dict[tuple[uuid.UUID, 
     return out
 
 
+def note_first_reference(inputs: StatusInputs, service_id: uuid.UUID, month: date) -> None:
+    known = inputs.first_reference_month.get(service_id)
+    if known is None or month < known:
+        inputs.first_reference_month[service_id] = month
+
+
+def add_incident(
+    inputs: StatusInputs,
+    counts: MonthCounts,
+    incident: TouchpointRecord,
+    first_review: datetime | None,
+    month_end: datetime,
+) -> None:
+    """An incident's review counts in its month, and the incident itself if its review may still
+    be to come at `as_of`."""
+    if first_review is not None:
+        late = incident.occurred_at + REVIEW_WINDOW > month_end
+        counts.incidents_reviewed += 1
+        counts.late_incidents_reviewed += late
+        counts.late_incidents_reviewed_in_month += late and first_review < month_end
+    if incident.occurred_at > inputs.as_of - REVIEW_WINDOW:
+        inputs.recent_incidents.append(
+            RecentIncident(incident.id, incident.service_id, incident.occurred_at, first_review)
+        )
+
+
 def inputs_from_records(
     records: Sequence[TouchpointRecord],
-    innovation: InnovationScope,
+    innovation: InnovationServices,
     services: Mapping[uuid.UUID, ServiceInfo],
     staff: Sequence[StaffTenure],
     load: LoadRange,
 ) -> StatusInputs:
+    """One innovation's inputs, counted from the records as the rollups would count them."""
     as_of = load.as_of
-    scope = {s: services[s] for s in innovation.service_ids if s in services}
-    current_month = {s: local_month(as_of, info.timezone) for s, info in scope.items()}
+    its_services = {s: services[s] for s in innovation.service_ids if s in services}
+    current_month = {s: local_month(as_of, info.timezone) for s, info in its_services.items()}
     inputs = StatusInputs(
         innovation_id=innovation.id,
         innovation_started_on=innovation.started_on,
         as_of=as_of,
-        services=dict(scope),
+        services=dict(its_services),
         staff=list(staff),
     )
     reviews = first_reviews(records)
@@ -149,15 +159,13 @@ def inputs_from_records(
     position = {member.id: i for i, member in enumerate(staff)}
     audits: list[AuditScore] = []
     for record in records:
-        info = scope.get(record.service_id)
+        info = its_services.get(record.service_id)
         if info is None or record.occurred_at >= as_of:
             continue
         month = local_month(record.occurred_at, info.timezone)
         referencing = innovation.id in record.innovation_ids
         if referencing and month < current_month[record.service_id]:
-            known = inputs.first_reference_month.get(record.service_id)
-            if known is None or month < known:
-                inputs.first_reference_month[record.service_id] = month
+            note_first_reference(inputs, record.service_id, month)
         if month in baseline:
             share = inputs.baseline.setdefault((record.service_id, month), MonthCounts())
             add_service_share(share, record, month_end_at(month, info.timezone))
@@ -167,16 +175,7 @@ def inputs_from_records(
         month_end = month_end_at(month, info.timezone)
         add_service_share(counts, record, month_end)
         if record.kind == "incident":
-            first_review = reviews.get((record.id, innovation.id))
-            if first_review is not None:
-                late = record.occurred_at + REVIEW_WINDOW > month_end
-                counts.incidents_reviewed += 1
-                counts.late_incidents_reviewed += late
-                counts.late_incidents_reviewed_in_month += late and first_review < month_end
-            if record.occurred_at > as_of - REVIEW_WINDOW:
-                inputs.recent_incidents.append(
-                    RecentIncident(record.id, record.service_id, record.occurred_at, first_review)
-                )
+            add_incident(inputs, counts, record, reviews.get((record.id, innovation.id)), month_end)
         if not referencing:
             continue
         add_innovation_share(counts, record)
@@ -188,7 +187,7 @@ def inputs_from_records(
         if record.kind == "audit" and score is not None:
             audits.append(AuditScore(record.id, record.service_id, record.occurred_at, score))
     inputs.audit_months = audit_runs(
-        audits, lambda a: (a.service_id, local_month(a.occurred_at, scope[a.service_id].timezone))
+        audits, lambda a: (a.service_id, local_month(a.occurred_at, its_services[a.service_id].timezone))
     )
     inputs.months = {k: v for k, v in inputs.months.items() if not v.is_empty()}
     inputs.baseline = {k: v for k, v in inputs.baseline.items() if not v.is_empty()}
@@ -196,46 +195,9 @@ def inputs_from_records(
     return inputs
 
 
-@dataclass(frozen=True, slots=True)
-class StepCandidate:
-    """A referencing induction, shadowing or competency check with a new starter as its subject."""
-
-    kind: str
-    passed: bool
-    occurred_at: datetime
-    occurred_on: date  # local date, in the touchpoint's service's time zone
-
-
-def first_steps(
-    started_on: date, candidates: Iterable[StepCandidate]
-) -> tuple[datetime | None, date | None, datetime | None, date | None]:
-    """A starter's first induction or shadowing, and first passed competency check, among steps
-    dated from EARLY_STEP_DAYS before their start to COMPETENCY_WITHIN_DAYS after it (later ones
-    cannot meet any deadline)."""
-    earliest = started_on - timedelta(days=EARLY_STEP_DAYS)
-    latest = started_on + timedelta(days=COMPETENCY_WITHIN_DAYS)
-    inducted: StepCandidate | None = None
-    competent: StepCandidate | None = None
-    for step in candidates:
-        if not earliest <= step.occurred_on <= latest:
-            continue
-        first_induction = inducted is None or step.occurred_at < inducted.occurred_at
-        first_pass = competent is None or step.occurred_at < competent.occurred_at
-        if step.kind in ("induction", "shadowing") and first_induction:
-            inducted = step
-        elif step.kind == "competency_check" and step.passed and first_pass:
-            competent = step
-    return (
-        inducted.occurred_at if inducted else None,
-        inducted.occurred_on if inducted else None,
-        competent.occurred_at if competent else None,
-        competent.occurred_on if competent else None,
-    )
-
-
 def starters_from_records(
     records: Sequence[TouchpointRecord],
-    innovation: InnovationScope,
+    innovation: InnovationServices,
     services: Mapping[uuid.UUID, ServiceInfo],
     staff: Sequence[StaffTenure],
 ) -> list[Starter]:

@@ -8,7 +8,6 @@ give the same rating whichever way they were read.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
@@ -16,12 +15,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from service.status.counts import (
+from service.status.evaluation.counting import (
     COMPETENCY_WITHIN_DAYS,
     INDUCTION_WITHIN_DAYS,
     REVIEW_WITHIN_DAYS,
-    AuditRun,
 )
+from service.status.evaluation.inputs import AuditRun
 from service.status.thresholds import (
     AuditStabilityThresholds,
     IncidentLearningThresholds,
@@ -374,84 +373,3 @@ def turnover_resilience(
         denominator=eligible,
         measures=measures,
     )
-
-
-def starter_outcome(
-    started_on: date,
-    left_on: date | None,
-    inducted_on: date | None,
-    competent_on: date | None,
-    last_day: date,
-) -> str:
-    """One new starter at a window's last day: `met`, `missed`, `pending` or `excluded`.
-
-    `inducted_on` / `competent_on` are the local dates of the first qualifying steps that happened
-    before the window's end (None if none had). A step is missed once its deadline day has passed
-    without it. A starter who left within their first 60 days without completing both steps is
-    excluded: the indicator asks whether the innovation reaches the staff who stay.
-    """
-    induction_due = started_on + timedelta(days=INDUCTION_WITHIN_DAYS)
-    competency_due = started_on + timedelta(days=COMPETENCY_WITHIN_DAYS)
-    inducted = inducted_on is not None and inducted_on <= induction_due
-    competent = competent_on is not None and competent_on <= competency_due
-    left_early = left_on is not None and left_on < competency_due
-    return _outcome(inducted, competent, left_early, induction_due, competency_due, last_day)
-
-
-def _outcome(
-    inducted: bool,
-    competent: bool,
-    left_early: bool,
-    induction_due: date,
-    competency_due: date,
-    last_day: date,
-) -> str:
-    if inducted and competent:
-        return "met"
-    if left_early:
-        return "excluded"
-    if (not inducted and last_day > induction_due) or (not competent and last_day > competency_due):
-        return "missed"
-    return "pending"
-
-
-@dataclass(frozen=True, slots=True)
-class StarterDeadlines:
-    """One new starter's deadlines and when their on-time first steps happened (None if late or
-    not yet), so their outcome at any window's end is a few comparisons (as `starter_outcome`)."""
-
-    started_on: date
-    induction_due: date
-    competency_due: date
-    left_early: bool
-    inducted_at: datetime | None
-    competent_at: datetime | None
-
-    @classmethod
-    def of(
-        cls,
-        started_on: date,
-        left_on: date | None,
-        inducted_at: datetime | None,
-        inducted_on: date | None,
-        competent_at: datetime | None,
-        competent_on: date | None,
-    ) -> "StarterDeadlines":
-        induction_due = started_on + timedelta(days=INDUCTION_WITHIN_DAYS)
-        competency_due = started_on + timedelta(days=COMPETENCY_WITHIN_DAYS)
-        return cls(
-            started_on,
-            induction_due,
-            competency_due,
-            left_on is not None and left_on < competency_due,
-            inducted_at if inducted_on is not None and inducted_on <= induction_due else None,
-            competent_at if competent_on is not None and competent_on <= competency_due else None,
-        )
-
-    def outcome(self, end: datetime, last_day: date) -> str:
-        """The outcome for the window ending at `end`, whose last local day is `last_day`."""
-        inducted = self.inducted_at is not None and self.inducted_at < end
-        competent = self.competent_at is not None and self.competent_at < end
-        return _outcome(
-            inducted, competent, self.left_early, self.induction_due, self.competency_due, last_day
-        )
