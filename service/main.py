@@ -1,5 +1,6 @@
 """The ASGI application: REST under /v1, GraphQL at /graphql, probes at the root."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = database_url or resolve_database_url(settings)
+        jobs: asyncio.Task[None] | None = None
         if database_url is None and settings.embedded:
             from service.migrate import upgrade_async
 
@@ -54,8 +56,16 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
                 from service.demo.loader import load_demo_if_empty
 
                 await load_demo_if_empty(app.state.session_factory, settings)
+            if database_url is None and settings.run_jobs_in_process:
+                from service.jobs.worker import run as run_workers
+
+                jobs_stop = asyncio.Event()
+                jobs = asyncio.create_task(run_workers(url, stop=jobs_stop, pool_size=2))
             yield
         finally:
+            if jobs is not None:
+                jobs_stop.set()
+                await asyncio.wait({jobs}, timeout=30)
             await app.state.token_verifier.aclose()
             await engine.dispose()
 

@@ -29,6 +29,7 @@ from service.innovations.schemas import (
 )
 from service.model_helpers import utcnow
 from service.pagination import Page
+from service.projections.marking import mark_innovations
 from service.reference.listing import split_page
 from service.reference.rules import (
     check_may_write_row,
@@ -122,6 +123,7 @@ async def _apply(
     changed = assign(row, values)
     if wanted != current:
         await repository.links.replace(session, row.organisation_id, row.id, current=current, wanted=wanted)
+        await mark_innovations(session, row.organisation_id, [row.id])
         changed = True
     if changed:
         row.updated_at = utcnow()

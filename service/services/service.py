@@ -13,6 +13,7 @@ from service.database import driver_connection
 from service.errors import Conflict
 from service.model_helpers import utcnow
 from service.pagination import Page
+from service.projections.marking import mark_provider
 from service.reference.listing import split_page
 from service.reference.rules import (
     check_may_write_row,
@@ -70,6 +71,7 @@ async def _before_timezone_change(session: AsyncSession, row: Service, timezone:
     organisation's rollups (a trigger): it first queues, in the writers' one order, for all of them."""
     if timezone is not None and timezone != row.timezone:
         await lock_organisation_rollups(await driver_connection(session), row.organisation_id)
+        await mark_provider(session, row.organisation_id)
 
 
 async def create_service(

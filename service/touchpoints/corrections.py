@@ -38,6 +38,7 @@ from service.audit.service import record_access
 from service.auth.principal import Principal
 from service.database import driver_connection
 from service.errors import Conflict, NotFound
+from service.jobs.queue import enqueue_recompute
 from service.model_helpers import utcnow
 from service.policy import Permission, check
 from service.status.locks import lock_service_rollups
@@ -216,6 +217,8 @@ async def correct_touchpoint(
     values = row_values(checked, touchpoint_id, shift=shift.value, weekend=weekend, content_hash=new_hash)
     await conn.execute(_UPDATE_SQL, organisation_id, touchpoint_id, now, principal.sub, *values[1:])
     await conn.execute(_RELINK_SQL, organisation_id, touchpoint_id, list(checked.innovation_ids))
+    # Innovations it no longer references change as much as those it now does.
+    await enqueue_recompute(conn, organisation_id, {r[0] for r in linked} | set(checked.innovation_ids))
     record_access(
         session,
         principal=principal,
