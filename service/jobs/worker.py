@@ -56,7 +56,7 @@ async def release_and_wait_for_writers(engine: AsyncEngine, job_id: int) -> None
         snapshot = await driver.fetchval("SELECT pg_current_snapshot()::text")
         deadline = asyncio.get_running_loop().time() + WRITERS_TIMEOUT_SECONDS
         while await driver.fetchval(
-            "SELECT count(*) FROM pg_snapshot_xip($1::pg_snapshot) AS x"
+            "SELECT count(*) FROM pg_snapshot_xip($1::text::pg_snapshot) AS x"
             " WHERE pg_xact_status(x) = 'in progress'",
             snapshot,
         ):
