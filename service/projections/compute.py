@@ -90,27 +90,15 @@ def rags(row: ProjectionRow) -> dict[str, str]:
 
 def changes(before: StoredProjection, after: ProjectionRow) -> list[NewEvent]:
     """`status.stage_changed` and `indicator.rag_changed` between two results of one scope."""
-    common = {
-        "organisation_id": after.organisation_id,
-        "innovation_id": after.innovation_id,
-        "service_id": after.service_id,
-    }
+
+    def event(kind: str, key: str | None, data: dict[str, Any]) -> NewEvent:
+        return NewEvent(kind, after.organisation_id, after.innovation_id, after.service_id, key, data)
+
     events = []
     if before.stage != after.stage:
-        events.append(
-            NewEvent(
-                STAGE_CHANGED,
-                indicator_key=None,
-                data={"before": before.stage, "after": after.stage},
-                **common,
-            )
-        )
+        events.append(event(STAGE_CHANGED, None, {"before": before.stage, "after": after.stage}))
     for key, rag in rags(after).items():
         was = before.rags.get(key)
         if was is not None and was != rag:
-            events.append(
-                NewEvent(
-                    RAG_CHANGED, indicator_key=key, data={"key": key, "before": was, "after": rag}, **common
-                )
-            )
+            events.append(event(RAG_CHANGED, key, {"key": key, "before": was, "after": rag}))
     return events

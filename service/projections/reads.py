@@ -97,15 +97,15 @@ async def innovation_statuses(
     for row in rows:
         if row.id not in wanted or any((row.id, scope_key(s, ids)) not in found for s, ids in wanted[row.id]):
             continue
-        provider, *services = [_as_status(found[(row.id, scope_key(s, ids))]) for s, ids in wanted[row.id]]
+        statuses = [_as_status(found[(row.id, scope_key(s, i))]) for s, i in wanted[row.id]]
         items.append(
             InnovationStatuses(
                 innovation_id=row.id,
                 innovation_name=row.name,
                 organisation_id=row.organisation_id,
                 phase=row.phase,
-                provider=provider,
-                services=services,
+                provider=statuses[0],
+                services=statuses[1:],
             )
         )
     return items
