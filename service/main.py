@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
 
                 jobs_stop = asyncio.Event()
                 jobs = asyncio.create_task(run_workers(url, stop=jobs_stop, pool_size=2))
+                jobs.add_done_callback(_report_stopped_workers)
             yield
         finally:
             if jobs is not None:
@@ -86,6 +87,13 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     app.include_router(graphql_router(settings))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _report_stopped_workers(task: "asyncio.Task[None]") -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logging.getLogger("ingrain.jobs").error(
+            "the in-process job workers stopped", exc_info=task.exception()
+        )
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

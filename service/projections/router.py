@@ -11,8 +11,9 @@ from service.policy import Permission
 from service.projections import events
 from service.projections.schemas import StatusEvent
 from service.reference.routing import problems
+from service.touchpoints.limits import BodyLimitedRoute
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], route_class=BodyLimitedRoute)
 
 EventReader = Annotated[Principal, Depends(require(Permission.status_read))]
 

@@ -95,20 +95,8 @@ async def _recompute_in(session: AsyncSession, organisation_id: uuid.UUID, innov
         rows.append(row)
         # Events are per service and for the provider over all its services.
         previous = before.get(row.scope_key)
-        if previous is not None:
+        if previous is not None:  # a roll-up over a changed set of services starts afresh
             events += changes(previous, row)
-        elif service_id is None:
-            # The roll-up's services changed: compare with the roll-up stored for the old set.
-            old = next(
-                (
-                    p
-                    for p in before.values()
-                    if p.service_id is None and p.scope_key.startswith("set:") and len(p.service_ids) > 1
-                ),
-                None,
-            )
-            if old is not None:
-                events += changes(old, row)
     kept = {r.scope_key for r in rows}
     gone = []
     for key, stored in before.items():
