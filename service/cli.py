@@ -1,4 +1,4 @@
-"""The `ingrain` command: serve, migrate, demo, token, openapi."""
+"""The `ingrain` command: serve, worker, migrate, demo, token, openapi."""
 
 import argparse
 import asyncio
@@ -34,6 +34,22 @@ def _serve(args: argparse.Namespace) -> None:
         log_level=settings.log_level,
         proxy_headers=True,
     )
+
+
+def _worker(args: argparse.Namespace) -> None:
+    import signal
+
+    from service.database import resolve_database_url
+    from service.jobs.worker import run
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        await run(resolve_database_url(get_settings()), stop=stop)
+
+    asyncio.run(main())
 
 
 def _migrate(args: argparse.Namespace) -> None:
@@ -94,6 +110,9 @@ def main(argv: list[str] | None = None) -> None:
         "--workers", type=int, default=None, help="API processes (default INGRAIN_WEB_CONCURRENCY, 1)"
     )
     p.set_defaults(func=_serve)
+
+    p = sub.add_parser("worker", help="run the background job workers until SIGTERM")
+    p.set_defaults(func=_worker)
 
     p = sub.add_parser("migrate", help="apply database migrations")
     p.add_argument("revision", nargs="?", default="head")

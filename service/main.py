@@ -1,5 +1,6 @@
 """The ASGI application: REST under /v1, GraphQL at /graphql, probes at the root."""
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -30,13 +31,19 @@ Every error is RFC 9457 `application/problem+json`. Authenticate with `Authoriza
 """
 
 
-def create_app(settings: Settings | None = None, *, database_url: str | None = None) -> FastAPI:
-    """Build the app. `database_url` overrides settings (tests pass the URL of their own server)."""
+def create_app(
+    settings: Settings | None = None, *, database_url: str | None = None, in_process_jobs: bool = False
+) -> FastAPI:
+    """Build the app. `database_url` overrides settings (tests pass the URL of their own server);
+    `in_process_jobs` runs job workers (service.jobs) beside the API, as `ingrain serve` does on the
+    embedded database by default."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         url = database_url or resolve_database_url(settings)
+        jobs: asyncio.Task[None] | None = None
+        jobs_stop = asyncio.Event()
         if database_url is None:
             await prepare_database(settings, url)
         engine = create_engine(
@@ -50,8 +57,16 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         app.state.session_factory = create_session_factory(engine)
         app.state.token_verifier = TokenVerifier(settings)
         try:
+            if in_process_jobs:
+                from service.jobs.worker import run as run_workers
+
+                jobs = asyncio.create_task(run_workers(url, stop=jobs_stop, pool_size=2))
+                jobs.add_done_callback(_report_stopped_workers)
             yield
         finally:
+            if jobs is not None:
+                jobs_stop.set()
+                await asyncio.wait({jobs}, timeout=30)
             await app.state.token_verifier.aclose()
             await engine.dispose()
 
@@ -78,9 +93,21 @@ def app_factory() -> FastAPI:
     """The app of one `ingrain serve` process (uvicorn's `factory=True`, once per worker)."""
     from service.runtime import tune_garbage_collector
 
-    app = create_app(get_settings(), database_url=os.environ.get(PREPARED_DATABASE_URL) or None)
+    settings = get_settings()
+    app = create_app(
+        settings,
+        database_url=os.environ.get(PREPARED_DATABASE_URL) or None,
+        in_process_jobs=settings.run_jobs_in_process,
+    )
     tune_garbage_collector()
     return app
+
+
+def _report_stopped_workers(task: "asyncio.Task[None]") -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logging.getLogger("ingrain.jobs").error(
+            "the in-process job workers stopped", exc_info=task.exception()
+        )
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from service.auth.models import ClientAuthFailure, IntegrationClient
 from service.innovations.models import Innovation, InnovationService, ProviderThresholds
 from service.organisations.models import AccessGrant, CommissioningRelationship, Organisation
 from service.people.models import PersonRef, PersonRefService
+from service.projections.models import status_event, status_projection
 from service.services.models import Service
 from service.staff.models import StaffMember, StaffMemberService
 from service.status.models import (
@@ -42,7 +43,9 @@ __all__ = [
     "TouchpointRevision",
     "UserAccount",
     "status_audit_month",
+    "status_event",
     "status_month_rollup",
+    "status_projection",
     "status_service_month",
     "status_staff_month",
 ]

@@ -10,6 +10,7 @@ from service.innovations.router import router as innovations_router
 from service.organisations.router import grants_router, organisations_router, relationships_router
 from service.people.router import router as people_router
 from service.portfolio.router import router as portfolio_router
+from service.projections.router import router as events_router
 from service.services.router import router as services_router
 from service.settings import Settings
 from service.staff.router import router as staff_router
@@ -34,6 +35,7 @@ def include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(access_log_router, prefix="/v1")
     app.include_router(status_router, prefix="/v1")
     app.include_router(portfolio_router, prefix="/v1")
+    app.include_router(events_router, prefix="/v1")
     # Outside /v1 by standard (RFC 8615): where token verifiers look for Ingrain's public key.
     app.include_router(well_known_router)
     del settings

@@ -54,6 +54,11 @@ class Settings(BaseSettings):
         default=None,
         description="Load the demo provider on first start. Default: on for the embedded database.",
     )
+    jobs_in_process: bool | None = Field(
+        default=None,
+        description="Run the job workers inside `ingrain serve` (statuses kept current, events written). "
+        "Default: on for the embedded database; elsewhere run `ingrain worker`.",
+    )
     jwt_secret: str = Field(
         default=DEVELOPMENT_JWT_SECRET,
         description="Shared HS256 secret for tokens issued by `ingrain token` and tests (≥ 32 bytes).",
@@ -171,6 +176,10 @@ class Settings(BaseSettings):
     @property
     def migrate_at_start(self) -> bool:
         return self.embedded if self.migrate_on_start is None else self.migrate_on_start
+
+    @property
+    def run_jobs_in_process(self) -> bool:
+        return self.embedded if self.jobs_in_process is None else self.jobs_in_process
 
     @property
     def load_demo_data(self) -> bool:

@@ -23,6 +23,7 @@ from service.innovations.schemas import (
     InnovationFilter,
     InnovationPublic,
 )
+from service.projections.marking import mark_innovations
 from service.reference.rules import visible_service_ids
 from service.reference.service import ReferenceService
 from service.vocabulary import Phase
@@ -58,6 +59,11 @@ class Innovations(ReferenceService[Innovation, InnovationPublic, InnovationFilte
 
     def listed(self, principal: Principal, filters: InnovationFilter) -> Select[Innovation]:
         return repository.listed(principal, filters)
+
+    async def after_write(self, session: AsyncSession, row: Innovation, *, services_changed: bool) -> None:
+        """The services in scope are what its statuses are computed over."""
+        if services_changed:
+            await mark_innovations(session, row.organisation_id, [row.id])
 
     def stored_values(self, payload: InnovationFields) -> dict[str, Any]:
         return {

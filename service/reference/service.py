@@ -107,6 +107,9 @@ class ReferenceService(ABC, Generic[M, P, F]):
     async def before_change(self, session: AsyncSession, row: M, values: dict[str, Any]) -> None:
         """Work a change of a (locked) row needs first; `values` are what the change sets."""
 
+    async def after_write(self, session: AsyncSession, row: M, *, services_changed: bool) -> None:
+        """Work a created or changed row needs in the same transaction (marking statuses it moves)."""
+
     # ---- Reads ----------------------------------------------------------------------------------
 
     async def get(self, *, session: AsyncSession, principal: Principal, row_id: uuid.UUID) -> P:
@@ -248,6 +251,7 @@ class ReferenceService(ABC, Generic[M, P, F]):
                 session, stored.organisation_id, stored.id, current=set(), wanted=wanted
             )
         self._record(session, principal, "create", [stored.id])
+        await self.after_write(session, stored, services_changed=bool(wanted))
         await session.flush()
         return self.public(principal, stored, wanted)
 
@@ -275,6 +279,7 @@ class ReferenceService(ABC, Generic[M, P, F]):
         if changed:
             row.updated_at = utcnow()
             self._record(session, principal, "update", [row.id])
+            await self.after_write(session, row, services_changed=wanted != current)
             await session.flush()
         return self.public(principal, row, wanted)
 

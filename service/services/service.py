@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.principal import Principal
 from service.database import driver_connection
+from service.projections.marking import mark_provider
 from service.reference.service import ReferenceService
 from service.services import repository
 from service.services.models import DEFAULT_SHIFT_PATTERN, Service
@@ -54,6 +55,7 @@ class Services(ReferenceService[Service, ServicePublic, ServiceFilter]):
         timezone = values.get("timezone")
         if timezone is not None and timezone != row.timezone:
             await lock_organisation_rollups(await driver_connection(session), row.organisation_id)
+            await mark_provider(session, row.organisation_id)
 
 
 services = Services(repository.services)

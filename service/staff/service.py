@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.principal import Principal
 from service.errors import InvalidInput
 from service.policy import Permission, allowed
+from service.projections.marking import mark_provider
 from service.reference.rules import error, visible_service_ids
 from service.reference.service import ReferenceService
 from service.staff import repository
@@ -82,6 +84,10 @@ class StaffMembers(ReferenceService[StaffMember, StaffMemberPublic, StaffFilter]
                     error(blame, "dates_ordered", f"left_on {left_on} is before started_on {started_on}")
                 ],
             )
+
+    async def after_write(self, session: AsyncSession, row: StaffMember, *, services_changed: bool) -> None:
+        """Tenure decides who is a new starter, whose first steps the statuses count."""
+        await mark_provider(session, row.organisation_id)
 
     def logs_reads(self, principal: Principal) -> bool:
         return may_read_identity(principal)

@@ -4,13 +4,14 @@ the evidence behind an indicator, and the thresholds statuses are judged against
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 
 from service.auth.principal import Principal
 from service.dependencies import SessionDep, require
 from service.moments import QueryMoment
 from service.pagination import CursorParam, LimitParam, Page
 from service.policy import Permission
+from service.projections import etags
 from service.reference.routing import problems
 from service.status import evidence as evidence_rules
 from service.status import service as rules
@@ -27,6 +28,10 @@ from service.status.vocabulary import IndicatorKey
 from service.touchpoints.limits import BodyLimitedRoute
 
 router = APIRouter(tags=["status"], route_class=BodyLimitedRoute)
+
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the projection is still the one named by `If-None-Match`."}
+}
 
 StatusReader = Annotated[Principal, Depends(require(Permission.status_read))]
 EvidenceReader = Annotated[Principal, Depends(require(Permission.evidence_read))]
@@ -63,32 +68,39 @@ KnownAt = Annotated[
     "/status",
     operation_id="list_statuses",
     response_model=Page[InnovationStatuses],
-    responses=problems(),
+    responses={**problems(), **NOT_MODIFIED},
     summary="Every innovation's status in the caller's scope",
 )
 async def list_statuses(
+    request: Request,
+    response: Response,
     session: SessionDep,
     principal: StatusReader,
     window_days: WindowDays = rules.DEFAULT_WINDOW_DAYS,
     as_of: AsOf = None,
     limit: Annotated[int, Query(ge=1, le=100, description="Innovations per page.")] = 20,
     cursor: CursorParam = None,
-) -> Page[InnovationStatuses]:
+) -> Page[InnovationStatuses] | Response:
     """For each innovation the caller may read: the provider row (rolled up over the services the
-    caller may see) and one row per service."""
-    return await rules.list_statuses(
+    caller may see) and one row per service. "Now" with the default window is served from
+    projections, with an `ETag` (`If-None-Match` → 304)."""
+    page = await rules.list_statuses(
         session=session, principal=principal, window_days=window_days, as_of=as_of, limit=limit, cursor=cursor
     )
+    tag = etags.etag(s for item in page.items for s in (item.provider, *item.services))
+    return etags.not_modified(request, response, tag) or page
 
 
 @router.get(
     "/innovations/{innovation_id}/status",
     operation_id="get_innovation_status",
     response_model=EmbeddingStatus,
-    responses=problems(),
+    responses={**problems(), **NOT_MODIFIED},
     summary="One innovation's embedding status",
 )
 async def get_innovation_status(
+    request: Request,
+    response: Response,
     innovation_id: InnovationId,
     session: SessionDep,
     principal: StatusReader,
@@ -96,9 +108,11 @@ async def get_innovation_status(
     window_days: WindowDays = rules.DEFAULT_WINDOW_DAYS,
     as_of: AsOf = None,
     known_at: KnownAt = None,
-) -> EmbeddingStatus:
-    """Indicators, stage with its reasons, context measures and the thresholds used."""
-    return await rules.innovation_status(
+) -> EmbeddingStatus | Response:
+    """Indicators, stage with its reasons, context measures and the thresholds used. "Now" with
+    the default window is served from a projection, with `computed_at` and an `ETag`
+    (`If-None-Match` → 304)."""
+    status = await rules.innovation_status(
         session=session,
         principal=principal,
         innovation_id=innovation_id,
@@ -107,6 +121,7 @@ async def get_innovation_status(
         as_of=as_of,
         known_at=known_at,
     )
+    return etags.not_modified(request, response, etags.etag([status])) or status
 
 
 @router.get(

@@ -141,6 +141,10 @@ class EmbeddingStatus(BaseModel):
     threshold_sources: dict[str, Literal["default", "provider", "innovation"]]
     cqc_framework: str
     suppressed_counts: bool = Field(description="True when counts from 1 to 4 are withheld for this caller.")
+    computed_at: datetime | None = Field(
+        default=None,
+        description="When served from a projection kept current by the job workers: when it was computed.",
+    )
 
 
 class StatusPoint(BaseModel):

@@ -18,6 +18,8 @@ from service.errors import InvalidInput, NotFound, ProblemError
 from service.moments import CLOCK_SKEW
 from service.pagination import Page, cursor_uuid, decode_cursor, encode_cursor
 from service.policy import Permission, check
+from service.projections import reads as projected
+from service.projections.service import serves as serves_projection
 from service.scoping import ProviderScope
 from service.status.access import innovation_scope, readable_scopes
 from service.status.present import point_public, status_public
@@ -121,6 +123,16 @@ async def innovation_status(
     check(principal, Permission.status_read)
     check_window(window_days)
     moment, known = resolve_moments(as_of, known_at)
+    if serves_projection(as_of, known_at, window_days):
+        return await projected.innovation_status(
+            session=session,
+            principal=principal,
+            innovation_id=innovation_id,
+            service_id=service_id,
+            invalid_service=invalid_field(
+                "service_id", "not_in_scope", "is not a service this innovation is in scope of for you"
+            ),
+        )
     visible = await _subject(
         session, principal, innovation_id, as_of=moment, window_days=window_days, known_at=known
     )
@@ -332,6 +344,9 @@ async def list_statuses(
     for scope, innovation_id in page:
         by_provider.setdefault(scope.provider_id, (scope, []))[1].append(innovation_id)
     for provider_id, (scope, ids) in by_provider.items():
+        if serves_projection(as_of, None, window_days):
+            items += await projected.innovation_statuses(session, scope, ids)
+            continue
         subjects = await load_subjects(session, provider_id, ids, as_of=moment, window_days=window_days)
         for subject in sorted(subjects, key=lambda s: s.innovation.id):
             statuses = innovation_statuses(subject, scope)

@@ -17,6 +17,7 @@ from service.audit.service import record_access
 from service.auth.principal import Principal
 from service.errors import Forbidden, NotFound
 from service.policy import Permission, check
+from service.projections.marking import mark_innovations, mark_provider
 from service.scoping import Access
 from service.status.access import innovation_scope
 from service.status.schemas import ThresholdsView
@@ -92,6 +93,7 @@ async def put_innovation_thresholds(
         record_ids=[innovation_id],
         organisation_id=scope.provider_id,
     )
+    await mark_innovations(session, scope.provider_id, [innovation_id])
     row, updated_at = await _innovation(session, scope.provider_id, innovation_id)
     return _view(innovation_id, provider, row.thresholds, updated_at)
 
@@ -134,6 +136,7 @@ async def put_provider_thresholds(
         resource_type="provider_thresholds",
         organisation_id=organisation_id,
     )
+    await mark_provider(session, organisation_id)
     return await get_provider_thresholds(session=session, principal=principal)
 
 

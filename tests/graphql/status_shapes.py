@@ -32,10 +32,11 @@ STATUS = f"""innovationId innovationName organisationId serviceId scope {{ level
                  normalNowRespondentsSuppressed explanation {CQC} }}
     drift {{ {DRIFT} }}
   }}
-  {THRESHOLDS} thresholdSources cqcFramework suppressedCounts"""
+  {THRESHOLDS} thresholdSources cqcFramework suppressedCounts computedAt"""
 
 TIMES = {
     "as_of",
+    "computed_at",
     "known_at",
     "window_start",
     "window_end",

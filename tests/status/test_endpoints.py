@@ -16,6 +16,7 @@ from service.people.models import PersonRef
 from service.services.models import Service
 from service.staff.models import StaffMember
 from tests import factories
+from tests.projections.support import drain_app
 from tests.tokens import TokenFactory
 
 NOW = datetime.now(UTC)
@@ -341,7 +342,7 @@ async def test_an_inspector_with_a_grant_sees_evidence_without_text_or_identifie
 
 
 async def test_thresholds_are_tuned_by_a_quality_lead_and_echoed(
-    client: httpx.AsyncClient, provider: Provider
+    app: Any, client: httpx.AsyncClient, provider: Provider
 ) -> None:
     lead, manager = provider.headers["quality_lead"], provider.headers["registered_manager"]
     url = provider.url("thresholds")
@@ -375,6 +376,7 @@ async def test_thresholds_are_tuned_by_a_quality_lead_and_echoed(
     # The provider's own defaults apply beneath every innovation's overrides.
     defaults = await client.put("/v1/thresholds", json={"audit_stability": {"green": 90}}, headers=lead)
     assert defaults.status_code == 200, defaults.text
+    await drain_app(app)  # "now" is served from projections, which the workers recompute
     status = (await client.get(provider.url(), headers=manager)).json()
     assert status["thresholds"]["audit_stability"]["green"] == 90
     assert status["threshold_sources"]["audit_stability"] == "provider"
@@ -385,7 +387,7 @@ async def test_thresholds_are_tuned_by_a_quality_lead_and_echoed(
 
 
 async def test_known_at_answers_with_what_had_been_recorded_then(
-    client: httpx.AsyncClient, provider: Provider
+    app: Any, client: httpx.AsyncClient, provider: Provider
 ) -> None:
     manager = provider.headers["registered_manager"]
     review: dict[str, Any] = {
@@ -413,6 +415,7 @@ async def test_known_at_answers_with_what_had_been_recorded_then(
     corrected = {**review, "facts": {**review["facts"], "learning_captured": False}}
     response = await client.put(f"/v1/touchpoints/{review_id}", json=corrected, headers=manager)
     assert response.status_code == 200, response.text
+    await drain_app(app)  # "now" is served from projections, which the workers recompute
     now = by_key((await client.get(provider.url(), headers=manager)).json())["incident_learning"]
     assert (now["numerator"], now["denominator"]) == (0, 2)
     then = (

@@ -273,6 +273,9 @@ class EmbeddingStatus:
     )
     cqc_framework: str
     suppressed_counts: bool = strawberry.field(description="Counts from 1 to 4 are withheld for this caller.")
+    computed_at: datetime | None = strawberry.field(
+        default=None, description="Served from a projection kept current by the job workers: when computed."
+    )
 
     @classmethod
     def of(cls, status: public.EmbeddingStatus) -> "EmbeddingStatus":
@@ -303,6 +306,7 @@ class EmbeddingStatus:
             threshold_sources=dict(status.threshold_sources),
             cqc_framework=status.cqc_framework,
             suppressed_counts=status.suppressed_counts,
+            computed_at=status.computed_at,
         )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.principal import Principal
 from service.database import driver_connection
+from service.jobs.queue import enqueue_recompute
 from service.status.locks import lock_service_rollups
 from service.touchpoints.repository.reads import TOUCHPOINT, T, visible_touchpoints
 from service.touchpoints.repository.writes import ROW_COLUMNS
@@ -165,3 +166,5 @@ async def replace_touchpoint(
     )
     await conn.execute(_UPDATE_SQL, organisation_id, touchpoint_id, replaced_at, replaced_by_sub, *values[1:])
     await conn.execute(_RELINK_SQL, organisation_id, touchpoint_id, list(innovation_ids))
+    # Innovations it no longer references change as much as those it now does.
+    await enqueue_recompute(conn, organisation_id, {r[0] for r in linked} | set(innovation_ids))

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.audit.models import AccessLogEntry
 from service.audit.repository import entry_values, insert_entry_sql
 from service.database import driver_connection
+from service.jobs.queue import enqueue_links_cte, enqueue_recompute
 from service.status.locks import KINDS_COUNTED_ON_INSERT, ROLLUP_LOCK_CLASS, lock_rollups
 from service.touchpoints.validation.shape import TouchpointCreateItem
 from service.vocabulary import SYSTEM_OF_KIND
@@ -96,6 +97,13 @@ _ENTRY_ARG = _LOCKS_ARG + 2  # the access-log entry's values
 
 _ROW_ARRAYS = ", ".join(f"${i + _ARG0}::{sql_type}[]" for i, (_, sql_type) in enumerate(ROW_COLUMNS))
 
+# The innovations of the rows actually inserted: each gets its status recomputed (service.jobs),
+# marked in this same statement so that the mark commits or rolls back with the rows.
+_LINKED_INNOVATIONS = """
+SELECT l.innovation_id FROM unnest($4::uuid[], $5::uuid[]) AS l(touchpoint_id, innovation_id)
+  JOIN inserted ON inserted.id = l.touchpoint_id
+"""
+
 # Built from constant column lists only; values are bound parameters. One statement is one
 # transaction when the caller has none open: the services' rollup locks are taken (all of them, in
 # key order, before the first row: the aggregate reads every key), then rows, links and the
@@ -119,7 +127,8 @@ WITH locks AS (
   SELECT $1, l.touchpoint_id, l.innovation_id
     FROM unnest($4::uuid[], $5::uuid[]) AS l(touchpoint_id, innovation_id)
     JOIN inserted ON inserted.id = l.touchpoint_id
-), logged AS ({insert_entry_sql(_ENTRY_ARG, "ARRAY(SELECT id FROM inserted)")})
+), logged AS ({insert_entry_sql(_ENTRY_ARG, "ARRAY(SELECT id FROM inserted)")}),
+{enqueue_links_cte("$1", _LINKED_INNOVATIONS)}
 SELECT id FROM inserted
 """  # noqa: S608
 
@@ -153,6 +162,8 @@ async def write_touchpoints(
     """Write rows (each in ROW_COLUMNS order), their (touchpoint, innovation) links and the access-log
     entry `access` for the rows written, after taking the rollup locks `lock_keys` (status.locks).
 
+    Every innovation of a row written is marked for its status to be recomputed, in the same
+    transaction (service.jobs.queue).
     Returns the ids written. The rows' source keys were not stored when the caller looked, so the
     common case for a batch is a plain binary COPY of rows and links, as fast as the table allows.
     If another transaction stored one of those keys meanwhile, the COPY fails as a whole and is
@@ -214,4 +225,5 @@ async def _copy(
             )
         written = [row[0] for row in rows]
         await conn.execute(_LOG_COPIED_SQL, written, *entry)
+        await enqueue_recompute(conn, organisation_id, {innovation for _, innovation in links})
     return set(written)

@@ -1,0 +1,134 @@
+"""The job workers: pgqueuer's queue manager with Ingrain's entrypoints and periodic jobs.
+
+`ingrain worker` runs them until SIGTERM or SIGINT; `ingrain serve` runs them in-process on the
+embedded database (INGRAIN_JOBS_IN_PROCESS). Any number of worker processes may run: pgqueuer picks
+each job for one of them (`FOR UPDATE SKIP LOCKED`), re-picks a job whose worker stopped sending
+heartbeats, and retries a failed job with backoff.
+"""
+
+import asyncio
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+from pgqueuer import AsyncpgDriver, PgQueuer
+from pgqueuer.domain.types import Channel, QueueExecutionMode
+from pgqueuer.executors import DatabaseRetryEntrypointExecutor, EntrypointExecutorParameters
+from pgqueuer.models import Job, Schedule
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service.database import asyncpg_connect_kwargs, create_engine
+from service.jobs.queue import (
+    JOB_SETTINGS,
+    RECOMPUTE,
+    REQUEUE_STALE,
+    enqueue_recompute,
+    queries,
+    read_payload,
+)
+from service.projections import repository
+from service.projections.service import recompute
+
+log = logging.getLogger("ingrain.jobs")
+
+# How long a recompute waits for the writers it absorbed to commit before it retries instead.
+WRITERS_TIMEOUT_SECONDS = 10.0
+# Hourly: a projection is re-queued once the local day of one of its services has turned since it
+# was last checked (service.projections.repository.stale_innovations).
+REQUEUE_STALE_CRON = "7 * * * *"
+
+
+async def release_and_wait_for_writers(engine: AsyncEngine, job_id: int) -> None:
+    """Make the job cover every write whose mark it absorbed, and no later one.
+
+    pgqueuer skips an enqueue whose dedupe key belongs to a job that is queued *or picked*. So:
+    1. the key is taken off this (picked) job: a write from now on queues a fresh recompute;
+    2. every transaction that may have enqueued onto the key before that (and so was skipped) has
+       its transaction id in the snapshot taken just after; the job waits until each has ended, so
+       the snapshot it then computes in sees all of them.
+    """
+    async with engine.connect() as connection:
+        driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
+        table = JOB_SETTINGS.qualified.queue_table
+        await driver.execute(f"UPDATE {table} SET dedupe_key = NULL WHERE id = $1", job_id)  # noqa: S608
+        snapshot = await driver.fetchval("SELECT pg_current_snapshot()::text")
+        deadline = asyncio.get_running_loop().time() + WRITERS_TIMEOUT_SECONDS
+        while await driver.fetchval(
+            "SELECT count(*) FROM pg_snapshot_xip($1::text::pg_snapshot) AS x"
+            " WHERE pg_xact_status(x) = 'in progress'",
+            snapshot,
+        ):
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("writers still running; the recompute is retried")
+            await asyncio.sleep(0.01)
+
+
+def _retrying(parameters: EntrypointExecutorParameters) -> DatabaseRetryEntrypointExecutor:
+    return DatabaseRetryEntrypointExecutor(
+        parameters=parameters, max_attempts=8, initial_delay=timedelta(milliseconds=200)
+    )
+
+
+def build(engine: AsyncEngine, connection: asyncpg.Connection) -> PgQueuer:
+    """A PgQueuer on `connection` (its LISTEN and dequeue), recomputing on `engine`'s pool."""
+    driver = AsyncpgDriver(connection)
+    pgq = PgQueuer(connection=driver, channel=Channel(JOB_SETTINGS.channel), queries=queries(driver))
+
+    @pgq.entrypoint(RECOMPUTE, executor_factory=_retrying)
+    async def recompute_status(job: Job) -> None:
+        organisation_id, innovation_id = read_payload(job.payload)
+        await release_and_wait_for_writers(engine, job.id)
+        await recompute(engine, organisation_id, innovation_id)
+
+    @pgq.schedule(REQUEUE_STALE, REQUEUE_STALE_CRON)
+    async def requeue_stale(schedule: Schedule) -> None:
+        await requeue_stale_projections(engine)
+
+    return pgq
+
+
+async def requeue_stale_projections(engine: AsyncEngine) -> int:
+    """Queue a recompute of every innovation whose projections the clock may have moved."""
+    async with engine.begin() as connection:
+        driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
+        stale = await repository.stale_innovations(driver)
+        by_provider: dict[uuid.UUID, list[uuid.UUID]] = {}
+        for organisation_id, innovation_id in stale:
+            by_provider.setdefault(organisation_id, []).append(innovation_id)
+        for organisation_id, ids in sorted(by_provider.items()):
+            await enqueue_recompute(driver, organisation_id, ids)
+    return len(stale)
+
+
+async def run(
+    database_url: str,
+    *,
+    stop: asyncio.Event | None = None,
+    drain: bool = False,
+    pool_size: int = 4,
+    **run_options: Any,
+) -> None:
+    """Run the workers until `stop` is set (or, with `drain`, until the queue is empty)."""
+    engine = create_engine(database_url, pool_size=pool_size)
+    connection = await asyncpg.connect(**asyncpg_connect_kwargs(database_url))
+    try:
+        pgq = build(engine, connection)
+        watcher = asyncio.create_task(_forward(stop, pgq.shutdown)) if stop is not None else None
+        try:
+            if drain:
+                await pgq.qm.run(mode=QueueExecutionMode.drain, **run_options)
+            else:
+                await pgq.run(**run_options)
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+    finally:
+        await connection.close()
+        await engine.dispose()
+
+
+async def _forward(stop: asyncio.Event, shutdown: asyncio.Event) -> None:
+    await stop.wait()
+    shutdown.set()

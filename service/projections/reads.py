@@ -1,0 +1,111 @@
+"""Status reads answered from projections: one innovation's status, and every status in scope."""
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth.principal import Principal
+from service.database import driver_connection
+from service.errors import NotFound
+from service.jobs.queue import enqueue_recompute
+from service.projections import repository
+from service.projections.compute import project, scope_key
+from service.projections.repository import ProjectedBody
+from service.projections.service import DEFAULT_WINDOW_DAYS, projected_status
+from service.scoping import ProviderScope
+from service.status.access import innovation_scope
+from service.status.schemas import EmbeddingStatus, InnovationStatuses
+from service.status.sources import provider_setup
+from service.status.subjects import load_subjects
+
+
+def _as_status(found: ProjectedBody) -> EmbeddingStatus:
+    return EmbeddingStatus.model_validate({**found.body, "computed_at": found.computed_at})
+
+
+async def innovation_status(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    innovation_id: uuid.UUID,
+    service_id: uuid.UUID | None,
+    invalid_service: Exception,
+) -> EmbeddingStatus:
+    """As `service.status.service.innovation_status` answers "now" with the default window, from
+    the projection of the services the caller may see."""
+    conn = await driver_connection(session)
+    scope = await innovation_scope(
+        session, principal, innovation_id, as_of=await conn.fetchval("SELECT now()")
+    )
+    found = await repository.innovation_services(conn, innovation_id)
+    visible = sorted(s for s in (found[1] if found else []) if scope.may_see_service(s))
+    if not visible:
+        raise NotFound(f"no innovation {innovation_id}")
+    if service_id is None:
+        service_ids = visible
+    elif service_id in visible:
+        service_ids = [service_id]
+    elif found is not None and service_id in found[1]:
+        raise NotFound(f"no service {service_id}")  # in scope of the innovation, but not of the caller
+    else:
+        raise invalid_service
+    return await projected_status(
+        session=session,
+        scope=scope,
+        innovation_id=innovation_id,
+        service_id=service_id,
+        service_ids=service_ids,
+    )
+
+
+async def innovation_statuses(
+    session: AsyncSession, scope: ProviderScope, innovation_ids: Sequence[uuid.UUID]
+) -> list[InnovationStatuses]:
+    """The provider row and one row per service of each innovation, as `list_statuses` answers
+    them; projections missing are computed from one load, stored and queued."""
+    conn = await driver_connection(session)
+    rows = sorted(
+        await provider_setup.innovations(session, scope.provider_id, innovation_ids), key=lambda r: r.id
+    )
+    wanted: dict[uuid.UUID, list[tuple[uuid.UUID | None, list[uuid.UUID]]]] = {}
+    for row in rows:
+        services = sorted(s for s in row.service_ids if scope.may_see_service(s))
+        if services:
+            wanted[row.id] = [(None, services), *((s, [s]) for s in services)]
+    keys = [(i, scope_key(s, ids)) for i, scopes in wanted.items() for s, ids in scopes]
+    found = await repository.read_many(conn, keys, external=scope.is_external)
+    missing = sorted({i for i, key in keys if (i, key) not in found})
+    if missing:
+        data_xid, _ = await repository.snapshot_horizon(conn)
+        now = await conn.fetchval("SELECT clock_timestamp()")
+        subjects = await load_subjects(
+            session, scope.provider_id, missing, as_of=now, window_days=DEFAULT_WINDOW_DAYS
+        )
+        computed = []
+        for subject in subjects:
+            for service_id, service_ids in wanted.get(subject.innovation.id, []):
+                key = (subject.innovation.id, scope_key(service_id, service_ids))
+                if key not in found:
+                    row_ = project(subject, service_id, service_ids, computed_at=now, data_xid=data_xid)
+                    computed.append(row_)
+                    body = row_.external_body if scope.is_external else row_.body
+                    found[key] = ProjectedBody(body, now)
+        await repository.insert_missing(conn, computed)
+        await enqueue_recompute(conn, scope.provider_id, missing)
+    items = []
+    for row in rows:
+        if row.id not in wanted or any((row.id, scope_key(s, ids)) not in found for s, ids in wanted[row.id]):
+            continue
+        statuses = [_as_status(found[(row.id, scope_key(s, i))]) for s, i in wanted[row.id]]
+        items.append(
+            InnovationStatuses(
+                innovation_id=row.id,
+                innovation_name=row.name,
+                organisation_id=row.organisation_id,
+                phase=row.phase,
+                provider=statuses[0],
+                services=statuses[1:],
+            )
+        )
+    return items

@@ -1,0 +1,261 @@
+"""Statements for projections and the status event outbox, on the session's asyncpg connection."""
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+# The first key of the per-innovation lock that serialises recomputes: ASCII "proj".
+PROJECTION_LOCK_CLASS = 0x70726F6A
+
+_COLUMNS = (
+    "organisation_id, innovation_id, scope_key, service_id, service_ids, stage, body, external_body,"
+    " content_hash, computed_at, checked_at, data_xid"
+)
+_VALUES = "$1, $2, $3, $4, $5, $6, $7::text::jsonb, $8::text::jsonb, $9, $10, $11, $12"
+
+# A recompute: never over a result from a newer snapshot. Content the same as stored keeps the
+# stored body, and so its `computed_at` and ETag; only the horizon it was checked at moves.
+UPSERT_SQL = f"""
+INSERT INTO status_projection AS p ({_COLUMNS}) VALUES ({_VALUES})
+ON CONFLICT (innovation_id, scope_key) DO UPDATE SET
+  service_id = EXCLUDED.service_id,
+  service_ids = EXCLUDED.service_ids,
+  stage = EXCLUDED.stage,
+  body = CASE WHEN p.content_hash = EXCLUDED.content_hash THEN p.body ELSE EXCLUDED.body END,
+  external_body = CASE WHEN p.content_hash = EXCLUDED.content_hash
+                       THEN p.external_body ELSE EXCLUDED.external_body END,
+  computed_at = CASE WHEN p.content_hash = EXCLUDED.content_hash
+                     THEN p.computed_at ELSE EXCLUDED.computed_at END,
+  content_hash = EXCLUDED.content_hash,
+  checked_at = EXCLUDED.checked_at,
+  data_xid = EXCLUDED.data_xid
+WHERE p.data_xid <= EXCLUDED.data_xid
+"""  # noqa: S608
+
+# Computed on read: stored only where no worker has stored one meanwhile.
+INSERT_MISSING_SQL = f"""
+INSERT INTO status_projection ({_COLUMNS}) VALUES ({_VALUES})
+ON CONFLICT (innovation_id, scope_key) DO NOTHING
+"""  # noqa: S608
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionRow:
+    organisation_id: uuid.UUID
+    innovation_id: uuid.UUID
+    scope_key: str
+    service_id: uuid.UUID | None
+    service_ids: tuple[uuid.UUID, ...]
+    stage: str
+    body: dict[str, Any]
+    external_body: dict[str, Any]
+    content_hash: str
+    computed_at: datetime
+    checked_at: datetime
+    data_xid: int
+
+    def values(self) -> tuple[Any, ...]:
+        return (
+            self.organisation_id,
+            self.innovation_id,
+            self.scope_key,
+            self.service_id,
+            list(self.service_ids),
+            self.stage,
+            json.dumps(self.body),
+            json.dumps(self.external_body),
+            self.content_hash,
+            self.computed_at,
+            self.checked_at,
+            self.data_xid,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredProjection:
+    scope_key: str
+    service_id: uuid.UUID | None
+    service_ids: tuple[uuid.UUID, ...]
+    stage: str
+    rags: dict[str, str]
+    data_xid: int
+
+
+async def snapshot_horizon(conn: asyncpg.Connection) -> tuple[int, datetime]:
+    """`pg_snapshot_xmax` of the current snapshot (every transaction below it has ended or is
+    invisible to it, every one from it on is invisible), and the transaction's `now()`."""
+    row = await conn.fetchrow("SELECT (pg_snapshot_xmax(pg_current_snapshot())::text)::bigint, now()")
+    assert row is not None
+    return int(row[0]), row[1]
+
+
+async def stored(conn: asyncpg.Connection, innovation_id: uuid.UUID) -> list[StoredProjection]:
+    rows = await conn.fetch(
+        """
+        SELECT scope_key, service_id, service_ids, stage, data_xid,
+               (SELECT coalesce(jsonb_object_agg(i->>'key', i->>'rag'), '{}'::jsonb)::text
+                  FROM jsonb_array_elements(body->'indicators') AS i) AS rags
+          FROM status_projection WHERE innovation_id = $1
+        """,
+        innovation_id,
+    )
+    return [StoredProjection(r[0], r[1], tuple(r[2]), r[3], json.loads(r[5]), int(r[4])) for r in rows]
+
+
+async def upsert(conn: asyncpg.Connection, rows: Sequence[ProjectionRow]) -> None:
+    if rows:
+        await conn.executemany(UPSERT_SQL, [r.values() for r in rows])
+
+
+async def insert_missing(conn: asyncpg.Connection, rows: Sequence[ProjectionRow]) -> None:
+    if rows:
+        await conn.executemany(INSERT_MISSING_SQL, [r.values() for r in rows])
+
+
+async def delete(conn: asyncpg.Connection, innovation_id: uuid.UUID, scope_keys: Sequence[str]) -> None:
+    if scope_keys:
+        await conn.execute(
+            "DELETE FROM status_projection WHERE innovation_id = $1 AND scope_key = ANY($2::text[])",
+            innovation_id,
+            list(scope_keys),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectedBody:
+    body: dict[str, Any]
+    computed_at: datetime
+
+
+async def read(
+    conn: asyncpg.Connection, innovation_id: uuid.UUID, scope_keys: Sequence[str], *, external: bool
+) -> dict[str, ProjectedBody]:
+    column = "external_body" if external else "body"
+    rows = await conn.fetch(
+        f"SELECT scope_key, {column}::text, computed_at FROM status_projection"  # noqa: S608
+        " WHERE innovation_id = $1 AND scope_key = ANY($2::text[])",
+        innovation_id,
+        list(scope_keys),
+    )
+    return {r[0]: ProjectedBody(json.loads(r[1]), r[2]) for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    type: str
+    organisation_id: uuid.UUID
+    innovation_id: uuid.UUID
+    service_id: uuid.UUID | None
+    indicator_key: str | None
+    data: dict[str, Any]
+
+
+async def insert_events(conn: asyncpg.Connection, events: Sequence[NewEvent]) -> None:
+    if events:
+        await conn.executemany(
+            """
+            INSERT INTO status_event (type, organisation_id, innovation_id, service_id, indicator_key, data)
+            VALUES ($1, $2, $3, $4, $5, $6::text::jsonb)
+            """,
+            [
+                (
+                    e.type,
+                    e.organisation_id,
+                    e.innovation_id,
+                    e.service_id,
+                    e.indicator_key,
+                    json.dumps(e.data),
+                )
+                for e in events
+            ],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    id: int
+    type: str
+    occurred_at: datetime
+    organisation_id: uuid.UUID
+    innovation_id: uuid.UUID
+    service_id: uuid.UUID | None
+    data: dict[str, Any]
+
+
+async def events_after(
+    conn: asyncpg.Connection,
+    *,
+    after: int,
+    limit: int,
+    organisation_ids: Sequence[uuid.UUID],
+) -> list[EventRow]:
+    """Events after `after`, in id order, of these organisations, written by transactions that
+    ended before every transaction still running began: a lower id committed later cannot appear
+    behind a reader's cursor afterwards."""
+    rows = await conn.fetch(
+        """
+        SELECT id, type, occurred_at, organisation_id, innovation_id, service_id, data::text
+          FROM status_event
+         WHERE id > $1 AND organisation_id = ANY($3::uuid[])
+           AND xid < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
+         ORDER BY id
+         LIMIT $2
+        """,
+        after,
+        limit,
+        list(organisation_ids),
+    )
+    return [EventRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
+
+
+async def innovation_services(
+    conn: asyncpg.Connection, innovation_id: uuid.UUID
+) -> tuple[uuid.UUID, list[uuid.UUID]] | None:
+    """The innovation's provider and the services in its scope that exist."""
+    rows = await conn.fetch(
+        """
+        SELECT i.organisation_id, s.id
+          FROM innovation i
+          LEFT JOIN innovation_service x ON x.organisation_id = i.organisation_id AND x.innovation_id = i.id
+          LEFT JOIN service s ON s.organisation_id = x.organisation_id AND s.id = x.service_id
+         WHERE i.id = $1
+        """,
+        innovation_id,
+    )
+    if not rows:
+        return None
+    return rows[0][0], sorted(r[1] for r in rows if r[1] is not None)
+
+
+async def stale_innovations(conn: asyncpg.Connection) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Innovations with a projection last checked before the start of the current local day of one
+    of its services: the clock alone may have moved their status since (a month boundary, a
+    starter's deadline, 60 silent days, the window's start all move at local midnight)."""
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT p.organisation_id, p.innovation_id
+          FROM status_projection p
+          JOIN service s ON s.organisation_id = p.organisation_id AND s.id = ANY(p.service_ids)
+         WHERE p.checked_at < date_trunc('day', now() AT TIME ZONE s.timezone) AT TIME ZONE s.timezone
+        """
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+async def read_many(
+    conn: asyncpg.Connection, keys: Sequence[tuple[uuid.UUID, str]], *, external: bool
+) -> dict[tuple[uuid.UUID, str], ProjectedBody]:
+    column = "external_body" if external else "body"
+    rows = await conn.fetch(
+        f"SELECT p.innovation_id, p.scope_key, p.{column}::text, p.computed_at"  # noqa: S608
+        " FROM unnest($1::uuid[], $2::text[]) AS k(innovation_id, scope_key)"
+        " JOIN status_projection p ON p.innovation_id = k.innovation_id AND p.scope_key = k.scope_key",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+    return {(r[0], r[1]): ProjectedBody(json.loads(r[2]), r[3]) for r in rows}

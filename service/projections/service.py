@@ -1,0 +1,142 @@
+"""Current statuses kept by job workers and served precomputed.
+
+A write marks the innovations it changed (`service.jobs.queue.enqueue_recompute`, in its own
+transaction). A worker recomputes every projection of one innovation from one load, in one
+REPEATABLE READ snapshot, holding the innovation's lock so recomputes of one innovation run one
+after another whatever the number of workers, and stores each result only over an older one. The
+stage and RAG changes it finds go to the event outbox in the same transaction.
+
+Reads of "now" with the default window answer the stored body; a projection not there yet is
+computed on read, stored (unless a worker stored one meanwhile) and queued for a worker.
+"""
+
+import uuid
+from datetime import datetime
+
+import asyncpg
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from service.database import driver_connection
+from service.errors import NotFound
+from service.jobs.queue import enqueue_recompute
+from service.projections import repository
+from service.projections.compute import all_services, canonical_scopes, changes, project, scope_key
+from service.projections.repository import PROJECTION_LOCK_CLASS, NewEvent, ProjectionRow
+from service.scoping import ProviderScope
+from service.status.schemas import EmbeddingStatus
+from service.status.subjects import load_subjects
+
+DEFAULT_WINDOW_DAYS = 90
+SERIALIZATION_ATTEMPTS = 5
+
+
+def serves(as_of: datetime | None, known_at: datetime | None, window_days: int) -> bool:
+    """Projections hold "now" with the default window; anything else is computed on read."""
+    return as_of is None and known_at is None and window_days == DEFAULT_WINDOW_DAYS
+
+
+def innovation_lock_key(innovation_id: uuid.UUID) -> int:
+    return int.from_bytes(innovation_id.bytes[:4], "big", signed=True)
+
+
+def _serialization_failure(error: BaseException) -> bool:
+    if isinstance(error, asyncpg.SerializationError):
+        return True
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) == "40001"
+
+
+async def recompute(engine: AsyncEngine, organisation_id: uuid.UUID, innovation_id: uuid.UUID) -> None:
+    """Recompute every projection of the innovation (see the module's docstring)."""
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver: asyncpg.Connection = raw.driver_connection
+        # Taken before the snapshot: recomputes of one innovation see the data in commit order.
+        await driver.execute(
+            "SELECT pg_advisory_lock($1::int4, $2::int4)",
+            PROJECTION_LOCK_CLASS,
+            innovation_lock_key(innovation_id),
+        )
+        try:
+            await connection.execution_options(isolation_level="REPEATABLE READ")
+            for attempt in range(SERIALIZATION_ATTEMPTS):
+                try:
+                    async with AsyncSession(bind=connection, expire_on_commit=False) as session:
+                        await _recompute_in(session, organisation_id, innovation_id)
+                        await session.commit()
+                    return
+                except Exception as error:  # a read stored a projection after our snapshot began
+                    if not _serialization_failure(error) or attempt == SERIALIZATION_ATTEMPTS - 1:
+                        raise
+        finally:
+            await driver.execute(
+                "SELECT pg_advisory_unlock($1::int4, $2::int4)",
+                PROJECTION_LOCK_CLASS,
+                innovation_lock_key(innovation_id),
+            )
+
+
+async def _recompute_in(session: AsyncSession, organisation_id: uuid.UUID, innovation_id: uuid.UUID) -> None:
+    conn = await driver_connection(session)  # begins the transaction: the snapshot is taken here
+    data_xid, now = await repository.snapshot_horizon(conn)
+    before = {p.scope_key: p for p in await repository.stored(conn, innovation_id)}
+    subjects = await load_subjects(
+        session, organisation_id, [innovation_id], as_of=now, window_days=DEFAULT_WINDOW_DAYS
+    )
+    if not subjects:
+        await repository.delete(conn, innovation_id, list(before))
+        return
+    subject = subjects[0]
+    current = set(all_services(subject))
+    rows: list[ProjectionRow] = []
+    events: list[NewEvent] = []
+    for service_id, service_ids in canonical_scopes(subject):
+        row = project(subject, service_id, service_ids, computed_at=now, data_xid=data_xid)
+        rows.append(row)
+        # Events are per service and for the provider over all its services.
+        previous = before.get(row.scope_key)
+        if previous is not None:  # a roll-up over a changed set of services starts afresh
+            events += changes(previous, row)
+    kept = {r.scope_key for r in rows}
+    gone = []
+    for key, stored in before.items():
+        if key in kept:
+            continue
+        if stored.service_ids and set(stored.service_ids) <= current:
+            rows.append(
+                project(subject, stored.service_id, stored.service_ids, computed_at=now, data_xid=data_xid)
+            )
+        else:
+            gone.append(key)  # a set that no longer exists: asked for again, it is computed on read
+    await repository.upsert(conn, rows)
+    await repository.delete(conn, innovation_id, gone)
+    await repository.insert_events(conn, events)
+
+
+async def projected_status(
+    *,
+    session: AsyncSession,
+    scope: ProviderScope,
+    innovation_id: uuid.UUID,
+    service_id: uuid.UUID | None,
+    service_ids: list[uuid.UUID],
+) -> EmbeddingStatus:
+    """The stored status of one innovation for these services (already checked as the caller's),
+    or, when none is stored yet, the one computed now, stored and queued."""
+    conn = await driver_connection(session)
+    key = scope_key(service_id, service_ids)
+    found = await repository.read(conn, innovation_id, [key], external=scope.is_external)
+    if key in found:
+        return EmbeddingStatus.model_validate({**found[key].body, "computed_at": found[key].computed_at})
+    data_xid, _ = await repository.snapshot_horizon(conn)
+    now = await conn.fetchval("SELECT clock_timestamp()")
+    subjects = await load_subjects(
+        session, scope.provider_id, [innovation_id], as_of=now, window_days=DEFAULT_WINDOW_DAYS
+    )
+    if not subjects:
+        raise NotFound(f"no innovation {innovation_id}")
+    row = project(subjects[0], service_id, service_ids, computed_at=now, data_xid=data_xid)
+    await repository.insert_missing(conn, [row])
+    await enqueue_recompute(conn, scope.provider_id, [innovation_id])
+    body = row.external_body if scope.is_external else row.body
+    return EmbeddingStatus.model_validate({**body, "computed_at": now})
