@@ -9,6 +9,7 @@ import binascii
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -130,6 +131,37 @@ def _client_principal(client: IntegrationClient) -> Principal:
     )
 
 
+async def _refuse_while_limited(
+    session: AsyncSession, limiter: ClientAuthLimiter, client_id: str, address: str | None
+) -> None:
+    wait = await limiter.retry_after(session, client_id, address)
+    if wait is not None:
+        raise OAuthError(
+            "temporarily_unavailable",
+            "too many failed authentication attempts; retry later",
+            status=429,
+            headers={"Retry-After": str(wait)},
+        )
+
+
+def _client_claims(settings: Settings, client: IntegrationClient, ttl: int) -> dict[str, Any]:
+    """An integration client's token: its organisation, the integration role and its source system."""
+    now = int(time.time())
+    return {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": client.client_id,
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl,
+        "jti": uuid.uuid4().hex,
+        "roles": [Role.integration.value],
+        "org": str(client.organisation_id),
+        "client_id": client.client_id,
+        "source_system": client.source_system,
+    }
+
+
 async def issue_token(
     *,
     session: AsyncSession,
@@ -141,14 +173,7 @@ async def issue_token(
 ) -> TokenResponse:
     """Authenticate the client and sign a short-lived token for it, or raise OAuthError."""
     client_id = token_request.client_id
-    wait = await limiter.retry_after(session, client_id, address)
-    if wait is not None:
-        raise OAuthError(
-            "temporarily_unavailable",
-            "too many failed authentication attempts; retry later",
-            status=429,
-            headers={"Retry-After": str(wait)},
-        )
+    await _refuse_while_limited(session, limiter, client_id, address)
 
     client = await repository.find_by_client_id(session, client_id)
     secret_ok = await verify_secret(client.secret_hash if client else None, token_request.client_secret)
@@ -168,21 +193,8 @@ async def issue_token(
     if token_request.scope is not None:
         raise OAuthError("invalid_scope", "scopes are not used: a client's access follows from its role")
 
-    now = int(time.time())
     ttl = settings.service_token_ttl_seconds
-    claims = {
-        "iss": settings.jwt_issuer,
-        "aud": settings.jwt_audience,
-        "sub": client.client_id,
-        "iat": now,
-        "nbf": now,
-        "exp": now + ttl,
-        "jti": uuid.uuid4().hex,
-        "roles": [Role.integration.value],
-        "org": str(client.organisation_id),
-        "client_id": client.client_id,
-        "source_system": client.source_system,
-    }
+    claims = _client_claims(settings, client, ttl)
     client.last_used_at = utcnow()
     record_access(
         session,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from service.demo import cast
+from service.demo.plan import InnovationPlan
 from service.vocabulary import Shift
 
 E, L, N = Shift.early, Shift.late, Shift.night
@@ -67,86 +68,97 @@ class Story:
 
 def build(anchor: date) -> dict[str, Story]:
     plans = {i.key: i for i in cast.innovations(anchor)}
-    pe, de, sb = (
-        plans[cast.PROACTIVE_ENGAGEMENT],
-        plans[cast.DEESCALATION_REFLECTION],
-        plans[cast.STRUCTURED_BUDDYING],
+    stories = (
+        _proactive_engagement(plans[cast.PROACTIVE_ENGAGEMENT]),
+        _deescalation_reflection(plans[cast.DEESCALATION_REFLECTION]),
+        _structured_buddying(plans[cast.STRUCTURED_BUDDYING]),
     )
-    return {
-        pe.key: Story(
-            key=pe.key,
-            started_on=pe.started_on,
-            service_keys=pe.service_keys,
-            rollout_days={cast.HOUSE: 0, cast.MILLBROOK: 45, cast.HOMECARE: 60},
-            ramp_days=45,
-            note_reference=by_shift(0.9, 0.9, 0.85),
-            care_plan_reference=0.95,
-            handover_reference=by_shift(0.85, 0.85, 0.8),
-            meeting_reference=0.95,
-            supervision_reference=by_shift(0.93, 0.93, 0.9),
-            explains_why=by_shift(0.9, 0.9, 0.88),
-            practice_quality=by_shift(4.1, 4.0, 3.9),
-            observation_every={E: 21, L: 21, N: 21},
-            audit_tool="Engagement planning audit",
-            audit_every=30,
-            audit_mean=84.0,
-            audit_spread=1.5,
-            audit_trend=0.4,
-            audit_steady=True,
-            review_reference=by_shift(1.0, 1.0, 1.0),
-            normal_now=by_shift(8.2, 8.0, 7.6),
-            agreement=by_shift(4.2, 4.2, 4.0),
-        ),
-        de.key: Story(
-            key=de.key,
-            started_on=de.started_on,
-            service_keys=de.service_keys,
-            rollout_days={cast.HOUSE: 0, cast.MILLBROOK: 30},
-            ramp_days=45,
-            note_reference=by_shift(0.25, 0.28, 0.03),
-            care_plan_reference=0.5,
-            handover_reference=by_shift(0.6, 0.65, 0.06),
-            meeting_reference=0.85,
-            supervision_reference=by_shift(0.9, 0.9, 0.15),
-            explains_why=by_shift(0.86, 0.84, 0.4),
-            practice_quality=by_shift(4.1, 4.0, 2.4),
-            observation_every={E: 20, L: 20, N: 30},
-            audit_tool="Positive behaviour support audit",
-            audit_every=30,
-            audit_mean=77.0,
-            audit_spread=2.0,
-            audit_trend=0.1,
-            audit_steady=True,
-            review_reference=by_shift(1.0, 1.0, 0.9),
-            normal_now=by_shift(7.0, 7.0, 3.2),
-            agreement=by_shift(3.9, 3.9, 2.8),
-        ),
-        sb.key: Story(
-            key=sb.key,
-            started_on=sb.started_on,
-            service_keys=sb.service_keys,
-            rollout_days={},
-            ramp_days=30,
-            note_reference=by_shift(0.0, 0.0, 0.0),
-            care_plan_reference=0.0,
-            # Outside the champion's own handovers it is hardly mentioned.
-            handover_reference=by_shift(0.005, 0.005, 0.0),
-            meeting_reference=0.3,
-            supervision_reference=by_shift(0.04, 0.04, 0.02),
-            explains_why=by_shift(0.75, 0.7, 0.6),
-            practice_quality=by_shift(3.8, 3.6, 3.4),
-            observation_every={E: 0, L: 0, N: 0},
-            audit_tool="Induction file audit",
-            audit_every=90,
-            audit_mean=74.0,
-            audit_spread=4.0,
-            audit_trend=0.0,
-            audit_steady=False,
-            review_reference=by_shift(0.0, 0.0, 0.0),
-            normal_now=by_shift(4.5, 4.0, 3.0),
-            agreement=by_shift(3.3, 3.2, 3.0),
-        ),
-    }
+    return {story.key: story for story in stories}
+
+
+def _proactive_engagement(plan: InnovationPlan) -> Story:
+    """Embedded across the house and, after their rollouts, Millbrook and home care."""
+    return Story(
+        key=plan.key,
+        started_on=plan.started_on,
+        service_keys=plan.service_keys,
+        rollout_days={cast.HOUSE: 0, cast.MILLBROOK: 45, cast.HOMECARE: 60},
+        ramp_days=45,
+        note_reference=by_shift(0.9, 0.9, 0.85),
+        care_plan_reference=0.95,
+        handover_reference=by_shift(0.85, 0.85, 0.8),
+        meeting_reference=0.95,
+        supervision_reference=by_shift(0.93, 0.93, 0.9),
+        explains_why=by_shift(0.9, 0.9, 0.88),
+        practice_quality=by_shift(4.1, 4.0, 3.9),
+        observation_every={E: 21, L: 21, N: 21},
+        audit_tool="Engagement planning audit",
+        audit_every=30,
+        audit_mean=84.0,
+        audit_spread=1.5,
+        audit_trend=0.4,
+        audit_steady=True,
+        review_reference=by_shift(1.0, 1.0, 1.0),
+        normal_now=by_shift(8.2, 8.0, 7.6),
+        agreement=by_shift(4.2, 4.2, 4.0),
+    )
+
+
+def _deescalation_reflection(plan: InnovationPlan) -> Story:
+    """Strong on days, thin on nights: the night-gap story."""
+    return Story(
+        key=plan.key,
+        started_on=plan.started_on,
+        service_keys=plan.service_keys,
+        rollout_days={cast.HOUSE: 0, cast.MILLBROOK: 30},
+        ramp_days=45,
+        note_reference=by_shift(0.25, 0.28, 0.03),
+        care_plan_reference=0.5,
+        handover_reference=by_shift(0.6, 0.65, 0.06),
+        meeting_reference=0.85,
+        supervision_reference=by_shift(0.9, 0.9, 0.15),
+        explains_why=by_shift(0.86, 0.84, 0.4),
+        practice_quality=by_shift(4.1, 4.0, 2.4),
+        observation_every={E: 20, L: 20, N: 30},
+        audit_tool="Positive behaviour support audit",
+        audit_every=30,
+        audit_mean=77.0,
+        audit_spread=2.0,
+        audit_trend=0.1,
+        audit_steady=True,
+        review_reference=by_shift(1.0, 1.0, 0.9),
+        normal_now=by_shift(7.0, 7.0, 3.2),
+        agreement=by_shift(3.9, 3.9, 2.8),
+    )
+
+
+def _structured_buddying(plan: InnovationPlan) -> Story:
+    """A champion's project: hardly mentioned outside their own handovers."""
+    return Story(
+        key=plan.key,
+        started_on=plan.started_on,
+        service_keys=plan.service_keys,
+        rollout_days={},
+        ramp_days=30,
+        note_reference=by_shift(0.0, 0.0, 0.0),
+        care_plan_reference=0.0,
+        # Outside the champion's own handovers it is hardly mentioned.
+        handover_reference=by_shift(0.005, 0.005, 0.0),
+        meeting_reference=0.3,
+        supervision_reference=by_shift(0.04, 0.04, 0.02),
+        explains_why=by_shift(0.75, 0.7, 0.6),
+        practice_quality=by_shift(3.8, 3.6, 3.4),
+        observation_every={E: 0, L: 0, N: 0},
+        audit_tool="Induction file audit",
+        audit_every=90,
+        audit_mean=74.0,
+        audit_spread=4.0,
+        audit_trend=0.0,
+        audit_steady=False,
+        review_reference=by_shift(0.0, 0.0, 0.0),
+        normal_now=by_shift(4.5, 4.0, 3.0),
+        agreement=by_shift(3.3, 3.2, 3.0),
+    )
 
 
 # The champion's own handovers mention buddying this often while the innovation is active.
