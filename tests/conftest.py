@@ -1,5 +1,8 @@
 """Test setup: a real Postgres started here (or INGRAIN_TEST_DATABASE_URL), migrated once by Alembic
-into a template database; every test that needs the database gets a fresh copy of that template."""
+into a template database; every test that needs the database gets a fresh copy of that template.
+
+Under pytest-xdist every worker is a session of its own: it starts its own throwaway Postgres, or on
+INGRAIN_TEST_DATABASE_URL migrates a template named after the worker, so workers never share one."""
 
 import os
 import shutil
@@ -11,6 +14,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import pgserver
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -25,7 +29,13 @@ from service.migrate import upgrade_async
 from service.settings import Settings
 from tests.tokens import TokenFactory
 
-TEMPLATE = "ingrain_template"
+# "gw0", "gw1", … under pytest-xdist (set before this module is imported); unset in a plain run.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+TEMPLATE = f"ingrain_template_{WORKER}" if WORKER else "ingrain_template"
+
+# The throwaway server's data is deleted at the end of the run, so it need not survive a crash: with
+# no flushes to disk, cloning, dropping and committing cost CPU only. A configured server is left alone.
+THROWAWAY_SERVER_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
 def _with_database(url: str, name: str) -> str:
@@ -45,6 +55,9 @@ def server_url() -> Iterator[str]:
     try:
         yield to_asyncpg_url(embedded_postgres.start(data_dir, cleanup_mode="delete"))
     finally:
+        # Stopped here, not left to pgserver's exit handler: pytest-xdist workers end without
+        # running exit handlers, which would leave their servers running after the suite.
+        pgserver.get_server(data_dir).cleanup()
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
@@ -56,6 +69,10 @@ async def _admin(server_url: str) -> asyncpg.Connection:
 async def template_url(server_url: str) -> str:
     conn = await _admin(server_url)
     try:
+        if not os.environ.get("INGRAIN_TEST_DATABASE_URL"):
+            for name, value in THROWAWAY_SERVER_SETTINGS.items():
+                await conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+            await conn.execute("SELECT pg_reload_conf()")
         await conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
         await conn.execute(f'CREATE DATABASE "{TEMPLATE}"')
     finally:
