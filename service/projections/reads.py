@@ -12,16 +12,42 @@ from service.jobs.queue import enqueue_recompute
 from service.projections import repository
 from service.projections.compute import project, scope_key
 from service.projections.repository import ProjectedBody
-from service.projections.service import DEFAULT_WINDOW_DAYS, projected_status
+from service.projections.service import DEFAULT_WINDOW_DAYS, projected_history, projected_status
 from service.scoping import ProviderScope
 from service.status.access import innovation_scope
-from service.status.schemas import EmbeddingStatus, InnovationStatuses
+from service.status.schemas import EmbeddingStatus, InnovationStatuses, StatusHistory
 from service.status.sources import provider_setup
 from service.status.subjects import load_subjects
 
 
 def _as_status(found: ProjectedBody) -> EmbeddingStatus:
     return EmbeddingStatus.model_validate({**found.body, "computed_at": found.computed_at})
+
+
+async def _visible_scope(
+    session: AsyncSession,
+    principal: Principal,
+    innovation_id: uuid.UUID,
+    service_id: uuid.UUID | None,
+    invalid_service: Exception,
+) -> tuple[ProviderScope, list[uuid.UUID]]:
+    """The caller's scope over the innovation's provider and the services asked about, refused
+    as the read computed on read refuses them."""
+    conn = await driver_connection(session)
+    scope = await innovation_scope(
+        session, principal, innovation_id, as_of=await conn.fetchval("SELECT now()")
+    )
+    found = await repository.innovation_services(conn, innovation_id)
+    visible = sorted(s for s in (found[1] if found else []) if scope.may_see_service(s))
+    if not visible:
+        raise NotFound(f"no innovation {innovation_id}")
+    if service_id is None:
+        return scope, visible
+    if service_id in visible:
+        return scope, [service_id]
+    if found is not None and service_id in found[1]:
+        raise NotFound(f"no service {service_id}")  # in scope of the innovation, but not of the caller
+    raise invalid_service
 
 
 async def innovation_status(
@@ -34,22 +60,7 @@ async def innovation_status(
 ) -> EmbeddingStatus:
     """As `service.status.service.innovation_status` answers "now" with the default window, from
     the projection of the services the caller may see."""
-    conn = await driver_connection(session)
-    scope = await innovation_scope(
-        session, principal, innovation_id, as_of=await conn.fetchval("SELECT now()")
-    )
-    found = await repository.innovation_services(conn, innovation_id)
-    visible = sorted(s for s in (found[1] if found else []) if scope.may_see_service(s))
-    if not visible:
-        raise NotFound(f"no innovation {innovation_id}")
-    if service_id is None:
-        service_ids = visible
-    elif service_id in visible:
-        service_ids = [service_id]
-    elif found is not None and service_id in found[1]:
-        raise NotFound(f"no service {service_id}")  # in scope of the innovation, but not of the caller
-    else:
-        raise invalid_service
+    scope, service_ids = await _visible_scope(session, principal, innovation_id, service_id, invalid_service)
     return await projected_status(
         session=session,
         scope=scope,
@@ -57,6 +68,28 @@ async def innovation_status(
         service_id=service_id,
         service_ids=service_ids,
     )
+
+
+async def innovation_history(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    innovation_id: uuid.UUID,
+    service_id: uuid.UUID | None,
+    months: int,
+    invalid_service: Exception,
+) -> StatusHistory:
+    """As `service.status.service.innovation_history` answers "now" with the default window and
+    at most the months a projection keeps: its last `months` points."""
+    scope, service_ids = await _visible_scope(session, principal, innovation_id, service_id, invalid_service)
+    history = await projected_history(
+        session=session,
+        scope=scope,
+        innovation_id=innovation_id,
+        service_id=service_id,
+        service_ids=service_ids,
+    )
+    return history.model_copy(update={"months": history.months[-months:]})
 
 
 async def innovation_statuses(

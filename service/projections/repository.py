@@ -14,9 +14,12 @@ PROJECTION_LOCK_CLASS = 0x70726F6A
 
 _COLUMNS = (
     "organisation_id, innovation_id, scope_key, service_id, service_ids, stage, body, external_body,"
-    " content_hash, computed_at, checked_at, data_xid"
+    " content_hash, computed_at, checked_at, data_xid, history, external_history"
 )
-_VALUES = "$1, $2, $3, $4, $5, $6, $7::text::jsonb, $8::text::jsonb, $9, $10, $11, $12"
+_VALUES = (
+    "$1, $2, $3, $4, $5, $6, $7::text::jsonb, $8::text::jsonb, $9, $10, $11, $12,"
+    " $13::text::jsonb, $14::text::jsonb"
+)
 
 # A recompute: never over a result from a newer snapshot. Content the same as stored keeps the
 # stored body, and so its `computed_at` and ETag; only the horizon it was checked at moves.
@@ -29,6 +32,9 @@ ON CONFLICT (innovation_id, scope_key) DO UPDATE SET
   body = CASE WHEN p.content_hash = EXCLUDED.content_hash THEN p.body ELSE EXCLUDED.body END,
   external_body = CASE WHEN p.content_hash = EXCLUDED.content_hash
                        THEN p.external_body ELSE EXCLUDED.external_body END,
+  history = CASE WHEN p.content_hash = EXCLUDED.content_hash THEN p.history ELSE EXCLUDED.history END,
+  external_history = CASE WHEN p.content_hash = EXCLUDED.content_hash
+                          THEN p.external_history ELSE EXCLUDED.external_history END,
   computed_at = CASE WHEN p.content_hash = EXCLUDED.content_hash
                      THEN p.computed_at ELSE EXCLUDED.computed_at END,
   content_hash = EXCLUDED.content_hash,
@@ -58,6 +64,9 @@ class ProjectionRow:
     computed_at: datetime
     checked_at: datetime
     data_xid: int
+    # None: not computed with it (a row stored without a history is served it on read).
+    history: dict[str, Any] | None = None
+    external_history: dict[str, Any] | None = None
 
     def values(self) -> tuple[Any, ...]:
         return (
@@ -73,6 +82,8 @@ class ProjectionRow:
             self.computed_at,
             self.checked_at,
             self.data_xid,
+            None if self.history is None else json.dumps(self.history),
+            None if self.external_history is None else json.dumps(self.external_history),
         )
 
 
@@ -143,6 +154,36 @@ async def read(
         list(scope_keys),
     )
     return {r[0]: ProjectedBody(json.loads(r[1]), r[2]) for r in rows}
+
+
+async def read_history(
+    conn: asyncpg.Connection, innovation_id: uuid.UUID, scope_key: str, *, external: bool
+) -> ProjectedBody | None:
+    """The stored monthly series of one projection; None when there is no projection or it was
+    stored without one."""
+    column = "external_history" if external else "history"
+    row = await conn.fetchrow(
+        f"SELECT {column}::text, computed_at FROM status_projection"  # noqa: S608
+        f" WHERE innovation_id = $1 AND scope_key = $2 AND {column} IS NOT NULL",
+        innovation_id,
+        scope_key,
+    )
+    return None if row is None else ProjectedBody(json.loads(row[0]), row[1])
+
+
+async def versions(
+    conn: asyncpg.Connection, keys: Sequence[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], datetime]:
+    """When each stored projection of these keys was computed, without reading a body: what the
+    ETag of an answer made of them is derived from."""
+    rows = await conn.fetch(
+        "SELECT p.innovation_id, p.scope_key, p.computed_at"
+        " FROM unnest($1::uuid[], $2::text[]) AS k(innovation_id, scope_key)"
+        " JOIN status_projection p ON p.innovation_id = k.innovation_id AND p.scope_key = k.scope_key",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+    return {(r[0], r[1]): r[2] for r in rows}
 
 
 @dataclass(frozen=True, slots=True)
