@@ -113,7 +113,11 @@ def changes(before: StoredProjection, after: ProjectionRow) -> list[NewEvent]:
 
     events = []
     if before.stage != after.stage:
-        events.append(event(STAGE_CHANGED, None, {"before": before.stage, "after": after.stage}))
+        # The reasons (the same in both views) let a portfolio say why without a recompute.
+        reasons = after.body["stage_reasons"]
+        events.append(
+            event(STAGE_CHANGED, None, {"before": before.stage, "after": after.stage, "reasons": reasons})
+        )
     for key, rag in rags(after).items():
         was = before.rags.get(key)
         if was is not None and was != rag:

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,8 +93,36 @@ async def innovation_history(
     return history.model_copy(update={"months": history.months[-months:]})
 
 
+def rows_of(
+    scope: ProviderScope, service_ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID | None, list[uuid.UUID]]]:
+    """The rows a caller reads of one innovation: the roll-up over the services it may see, then
+    each of them; none when it may see none."""
+    services = sorted(s for s in service_ids if scope.may_see_service(s))
+    return [(None, services), *((s, [s]) for s in services)] if services else []
+
+
+async def versions(
+    session: AsyncSession, scope_innovations: Sequence[tuple[ProviderScope, uuid.UUID, Sequence[uuid.UUID]]]
+) -> dict[tuple[uuid.UUID, str], datetime] | None:
+    """When each projection that `innovation_statuses` would answer for these (scope, innovation,
+    its services) was computed, in one query and without a body; None when one is not stored."""
+    keys = [
+        (i, scope_key(s, ids))
+        for scope, i, services in scope_innovations
+        for s, ids in rows_of(scope, services)
+    ]
+    found = await repository.versions(await driver_connection(session), keys)
+    return found if len(found) == len(set(keys)) else None
+
+
+def version_of(status: EmbeddingStatus) -> tuple[tuple[uuid.UUID, str], datetime | None]:
+    """A served status's entry in `versions`."""
+    return (status.innovation_id, scope_key(status.service_id, status.scope.service_ids)), status.computed_at
+
+
 async def innovation_statuses(
-    session: AsyncSession, scope: ProviderScope, innovation_ids: Sequence[uuid.UUID]
+    session: AsyncSession, scope: ProviderScope, innovation_ids: Sequence[uuid.UUID] | None
 ) -> list[InnovationStatuses]:
     """The provider row and one row per service of each innovation, as `list_statuses` answers
     them; projections missing are computed from one load, stored and queued."""
@@ -101,11 +130,8 @@ async def innovation_statuses(
     rows = sorted(
         await provider_setup.innovations(session, scope.provider_id, innovation_ids), key=lambda r: r.id
     )
-    wanted: dict[uuid.UUID, list[tuple[uuid.UUID | None, list[uuid.UUID]]]] = {}
-    for row in rows:
-        services = sorted(s for s in row.service_ids if scope.may_see_service(s))
-        if services:
-            wanted[row.id] = [(None, services), *((s, [s]) for s in services)]
+    wanted = {row.id: rows_of(scope, row.service_ids) for row in rows}
+    wanted = {i: w for i, w in wanted.items() if w}
     keys = [(i, scope_key(s, ids)) for i, scopes in wanted.items() for s, ids in scopes]
     found = await repository.read_many(conn, keys, external=scope.is_external)
     missing = sorted({i for i, key in keys if (i, key) not in found})

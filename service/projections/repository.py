@@ -254,6 +254,38 @@ async def events_after(
     return [EventRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class StageEventRow:
+    id: int
+    occurred_at: datetime
+    organisation_id: uuid.UUID
+    innovation_id: uuid.UUID
+    innovation_name: str
+    service_id: uuid.UUID | None
+    data: dict[str, Any]
+
+
+async def stage_events_since(
+    conn: asyncpg.Connection, *, organisation_ids: Sequence[uuid.UUID], since: datetime
+) -> list[StageEventRow]:
+    """`status.stage_changed` events of these organisations from `since` on, in feed order and as
+    far as the feed serves them (`events_after`), with their innovation's name."""
+    rows = await conn.fetch(
+        """
+        SELECT e.id, e.occurred_at, e.organisation_id, e.innovation_id, i.name, e.service_id, e.data::text
+          FROM status_event e
+          JOIN innovation i ON i.organisation_id = e.organisation_id AND i.id = e.innovation_id
+         WHERE e.organisation_id = ANY($1::uuid[]) AND e.type = 'status.stage_changed'
+           AND e.occurred_at >= $2
+           AND e.xid < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
+         ORDER BY e.id
+        """,
+        list(organisation_ids),
+        since,
+    )
+    return [StageEventRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
+
+
 async def innovation_services(
     conn: asyncpg.Connection, innovation_id: uuid.UUID
 ) -> tuple[uuid.UUID, list[uuid.UUID]] | None:
