@@ -41,16 +41,18 @@ from service.scoping import Access, ProviderScope
 from service.status.access import readable_scopes
 from service.status.evaluation.periods import add_months
 from service.status.schemas import InnovationStatuses, StageReasonPublic
+from service.status.scoped import (
+    projected_versions,
+    scoped_statuses,
+    served_versions,
+    stage_changes_on_read,
+)
 from service.status.service import (
     DEFAULT_WINDOW_DAYS,
     MAX_HISTORY_MONTHS,
     check_window,
     invalid_field,
-    projected_versions,
     resolve_moments,
-    scoped_statuses,
-    served_versions,
-    stage_changes_on_read,
 )
 
 FINGERPRINT_VERSION = "2"
