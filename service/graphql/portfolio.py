@@ -170,7 +170,8 @@ class PortfolioQuery:
                 principal=info.context.principal,
                 as_of=as_of,
                 window_days=window_days,
-                query={"limit": limit, "cursor": after},
+                limit=limit,
+                cursor=after,
             )
         return PortfolioStatus(
             as_of=portfolio.as_of,
@@ -198,18 +199,16 @@ class PortfolioQuery:
         after: After = None,
     ) -> PortfolioChanges:
         limit = page_limit(first, maximum=MAX_CHANGES)
-        moment = rules.portfolio_moment(as_of)
-        since = since or rules.default_since(moment)
         async with info.context.unit_of_work() as session:
-            portfolio = await rules.open_portfolio(
+            portfolio, since = await rules.open_changes(
                 session=session,
                 principal=info.context.principal,
-                as_of=moment,
+                since=since,
+                as_of=as_of,
                 window_days=window_days,
-                query={"since": since, "limit": limit, "cursor": after},
+                limit=limit,
+                cursor=after,
             )
-        # The REST route checks `since` against the moment when it computes: so does this, up front.
-        rules.check_since(since, portfolio.as_of)
         return PortfolioChanges(
             since=since,
             as_of=portfolio.as_of,

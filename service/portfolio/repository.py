@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -51,3 +52,48 @@ async def service_names(
         text("SELECT id, name, cqc_location_id FROM service WHERE organisation_id = :o"), {"o": provider_id}
     )
     return {r.id: (r.name, r.cqc_location_id) for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSetup:
+    """What a portfolio page shows of a provider besides statuses: names, services, innovations."""
+
+    name: str
+    services: list[tuple[uuid.UUID, str, str | None]] = field(default_factory=list)
+    # (innovation, its name, its phase, the services in its scope)
+    innovations: list[tuple[uuid.UUID, str, str, tuple[uuid.UUID, ...]]] = field(default_factory=list)
+
+
+_SETUP_SQL = """
+SELECT o.id AS organisation_id, 'provider' AS row, o.id, o.name, NULL AS detail, NULL::uuid[] AS service_ids
+  FROM organisation o WHERE o.id = ANY(:ids)
+UNION ALL
+SELECT s.organisation_id, 'service', s.id, s.name, s.cqc_location_id, NULL
+  FROM service s WHERE s.organisation_id = ANY(:ids)
+UNION ALL
+SELECT i.organisation_id, 'innovation', i.id, i.name, i.phase,
+       coalesce(array_agg(x.service_id ORDER BY x.service_id) FILTER (WHERE x.service_id IS NOT NULL), '{}')
+  FROM innovation i
+  LEFT JOIN innovation_service x ON x.organisation_id = i.organisation_id AND x.innovation_id = i.id
+ WHERE i.organisation_id = ANY(:ids)
+ GROUP BY i.organisation_id, i.id
+"""
+
+
+async def provider_setups(
+    session: AsyncSession, provider_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ProviderSetup]:
+    """Each provider's name, services and innovations, in one query."""
+    if not provider_ids:
+        return {}
+    rows = (await session.execute(text(_SETUP_SQL), {"ids": list(provider_ids)})).all()
+    setups = {r.id: ProviderSetup(r.name) for r in rows if r.row == "provider"}
+    for r in sorted(rows, key=lambda r: (r.name, r.id)):
+        setup = setups.get(r.organisation_id)
+        if setup is None or r.row == "provider":
+            continue
+        if r.row == "service":
+            setup.services.append((r.id, r.name, r.detail))
+        else:
+            setup.innovations.append((r.id, r.name, r.detail, tuple(r.service_ids)))
+    return setups

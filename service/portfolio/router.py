@@ -66,7 +66,8 @@ async def get_portfolio_status(
         principal=principal,
         as_of=as_of,
         window_days=window_days,
-        query={"limit": limit, "cursor": cursor},
+        limit=limit,
+        cursor=cursor,
     )
     if _matches(if_none_match, portfolio.etag):
         return Response(
@@ -96,14 +97,14 @@ async def get_portfolio_changes(
 ) -> StageChangePage | Response:
     """For each provider row and commissioned service row: when its stage changed, from what to what,
     and the reasons, month by month and up to `as_of`."""
-    moment = rules.portfolio_moment(as_of)
-    since = since or rules.default_since(moment)
-    portfolio = await rules.open_portfolio(
+    portfolio, since = await rules.open_changes(
         session=session,
         principal=principal,
-        as_of=moment,
+        since=since,
+        as_of=as_of,
         window_days=window_days,
-        query={"since": since, "limit": limit, "cursor": cursor},
+        limit=limit,
+        cursor=cursor,
     )
     if _matches(if_none_match, portfolio.etag):
         return Response(

@@ -1,17 +1,20 @@
 """A commissioner's portfolio: the statuses of every provider it commissions, and their stage changes.
 
 Only commissioning relationships count here (in force on the status date, all services or the
-subset named). Everything is computed with the status rules, over the commissioned services
-only, with small counts withheld. Both answers carry a fingerprint of what they were computed from,
-so a client polling with `If-None-Match` gets `304 Not Modified` without recomputing anything.
+subset named). Statuses come from the status service functions, over the commissioned services
+only, with small counts withheld: "now" with the default window from projections, any other moment
+or window computed on read. Stage changes of "now" are the change feed's `status.stage_changed`
+events; of another moment or window, recomputed from the monthly series. Every answer carries an
+ETag derived without computing a status (for "now", from when each projection it serves was
+computed), so a client polling with `If-None-Match` gets `304 Not Modified` cheaply.
 """
 
 import hashlib
-import itertools
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,33 +35,44 @@ from service.portfolio.schemas import (
     StageChange,
     StageChangePage,
 )
+from service.projections import events as change_feed
+from service.projections.service import serves as serves_projection
 from service.scoping import Access, ProviderScope
 from service.status.access import readable_scopes
 from service.status.evaluation.periods import add_months
-from service.status.present import reasons_public
+from service.status.schemas import InnovationStatuses, StageReasonPublic
+from service.status.scoped import (
+    projected_versions,
+    scoped_statuses,
+    served_versions,
+    stage_changes_on_read,
+)
 from service.status.service import (
     DEFAULT_WINDOW_DAYS,
     MAX_HISTORY_MONTHS,
     check_window,
-    innovation_statuses,
     invalid_field,
     resolve_moments,
-    visible_services,
 )
-from service.status.subjects import load_subjects
 
-FINGERPRINT_VERSION = "1"
+FINGERPRINT_VERSION = "2"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Portfolio:
-    """What one portfolio request covers, and the fingerprint of what it would be computed from."""
+    """What one portfolio request covers, and the ETag of its answer, known before computing it."""
 
     as_of: datetime
     window_days: int
+    # "Now" with the default window: statuses from projections, stage changes from events.
+    projected: bool
     scopes: list[ProviderScope]
-    names: dict[uuid.UUID, str]
     etag: str
+    page: list[ProviderScope] = field(default_factory=list)
+    setups: dict[uuid.UUID, repository.ProviderSetup] = field(default_factory=dict)
+    # Statuses already read while deriving the ETag (projections computed on read).
+    statuses: dict[uuid.UUID, list[InnovationStatuses]] | None = None
+    changes: list[StageChange] | None = None
 
 
 def portfolio_moment(as_of: datetime | None) -> datetime:
@@ -68,67 +82,111 @@ def portfolio_moment(as_of: datetime | None) -> datetime:
     return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
 
+def _tag(material: dict[str, Any]) -> str:
+    material = {"version": FINGERPRINT_VERSION, **material}
+    digest = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return f'"{digest}"'
+
+
+def _scopes_material(scopes: list[ProviderScope]) -> list[Any]:
+    return [
+        [str(s.provider_id), sorted(str(x) for x in s.service_ids) if s.service_ids is not None else None]
+        for s in scopes
+    ]
+
+
+async def _commissioned(session: AsyncSession, principal: Principal, moment: datetime) -> list[ProviderScope]:
+    return [
+        s for s in await readable_scopes(session, principal, as_of=moment) if s.access is Access.commissioning
+    ]
+
+
+def _page(scopes: list[ProviderScope], limit: int, cursor: str | None) -> list[ProviderScope]:
+    after = decode_cursor(cursor, cursor_uuid)
+    return [s for s in scopes if after is None or str(s.provider_id) > str(after[0])][: limit + 1]
+
+
 async def open_portfolio(
     *,
     session: AsyncSession,
     principal: Principal,
     as_of: datetime | None,
     window_days: int,
-    query: dict[str, object],
+    limit: int,
+    cursor: str | None,
 ) -> Portfolio:
-    """The commissioned providers on `as_of`'s date and a fingerprint (cheap: a few queries)."""
+    """The commissioned providers on `as_of`'s date, a page of them, and the ETag of that page
+    (cheap: a few queries, no status computed once its projections are stored)."""
     check(principal, Permission.portfolio_read)
     check_window(window_days)
-    moment = portfolio_moment(as_of)
-    scopes = [
-        s for s in await readable_scopes(session, principal, as_of=moment) if s.access is Access.commissioning
-    ]
-    fingerprints = await repository.provider_fingerprints(session, [s.provider_id for s in scopes])
-    material = {
-        "version": FINGERPRINT_VERSION,
-        "as_of": moment.isoformat(),
+    projected = serves_projection(as_of, None, window_days)
+    moment = datetime.now(UTC) if projected else portfolio_moment(as_of)
+    scopes = await _commissioned(session, principal, moment)
+    page = _page(scopes, limit, cursor)
+    shown = page[:limit]
+    material: dict[str, Any] = {
         "window_days": window_days,
-        "query": {k: str(v) for k, v in sorted(query.items())},
-        "providers": [
-            [
-                str(s.provider_id),
-                sorted(str(x) for x in s.service_ids) if s.service_ids is not None else None,
-                fingerprints.get(s.provider_id, ("", ()))[1],
-            ]
-            for s in scopes
-        ],
+        "query": [limit, cursor],
+        "providers": _scopes_material(scopes),
     }
-    digest = hashlib.sha256(json.dumps(material, sort_keys=True, default=str).encode()).hexdigest()[:32]
-    names = {pid: name for pid, (name, _) in fingerprints.items()}
-    return Portfolio(moment, window_days, scopes, names, f'"{digest}"')
+    if not projected:
+        fingerprints = await repository.provider_fingerprints(session, [s.provider_id for s in scopes])
+        material |= {"as_of": moment.isoformat(), "inputs": [fingerprints.get(s.provider_id) for s in scopes]}
+        setups = await repository.provider_setups(session, [s.provider_id for s in shown])
+        return Portfolio(moment, window_days, False, scopes, _tag(material), page, setups)
+    setups = await repository.provider_setups(session, [s.provider_id for s in shown])
+    versions: dict[tuple[uuid.UUID, str], datetime | None] | None
+    versions = dict(
+        await projected_versions(
+            session=session,
+            innovations=[(s, i[0], i[3]) for s in shown for i in setups[s.provider_id].innovations],
+        )
+        or {}
+    )
+    statuses = None
+    if not versions and any(setups[s.provider_id].innovations for s in shown):
+        # A projection not stored yet: reading the statuses computes, stores and queues it.
+        statuses = await scoped_statuses(session=session, scopes=shown)
+        versions = served_versions(i for items in statuses.values() for i in items)
+    computed = [v for v in versions.values() if v is not None]
+    # The freshest status it holds; an empty page, the start of the hour.
+    moment = max(computed) if computed else portfolio_moment(None)
+    material |= {
+        "as_of": moment.isoformat(),
+        "setups": {
+            str(pid): [setup.name, setup.services, setup.innovations] for pid, setup in setups.items()
+        },
+        "versions": sorted((str(i), key, str(at)) for (i, key), at in versions.items()),
+    }
+    return Portfolio(moment, window_days, True, scopes, _tag(material), page, setups, statuses)
 
 
 async def portfolio_status(
     *, session: AsyncSession, portfolio: Portfolio, limit: int = 20, cursor: str | None = None
 ) -> PortfolioPage:
-    """Each commissioned provider (a page of them), with its innovations' statuses."""
-    after = decode_cursor(cursor, cursor_uuid)
-    scopes = [s for s in portfolio.scopes if after is None or str(s.provider_id) > str(after[0])]
-    page, more = scopes[:limit], len(scopes) > limit
+    """Each commissioned provider of the page opened, with its innovations' statuses."""
+    page, more = portfolio.page[:limit], len(portfolio.page) > limit
+    statuses = portfolio.statuses
+    if statuses is None:
+        statuses = await scoped_statuses(
+            session=session,
+            scopes=page,
+            window_days=portfolio.window_days,
+            as_of=None if portfolio.projected else portfolio.as_of,
+        )
     items = []
     for scope in page:
-        services = await repository.service_names(session, scope.provider_id)
-        subjects = await load_subjects(
-            session, scope.provider_id, as_of=portfolio.as_of, window_days=portfolio.window_days
-        )
-        innovations = [
-            s for s in (innovation_statuses(subject, scope) for subject in subjects) if s is not None
-        ]
+        setup = portfolio.setups.get(scope.provider_id, repository.ProviderSetup(""))
         items.append(
             PortfolioProvider(
                 provider_id=scope.provider_id,
-                provider_name=portfolio.names.get(scope.provider_id, ""),
+                provider_name=setup.name,
                 services=[
                     PortfolioService(service_id=sid, name=name, cqc_location_id=location)
-                    for sid, (name, location) in sorted(services.items(), key=lambda kv: kv[1][0])
+                    for sid, name, location in setup.services
                     if scope.may_see_service(sid)
                 ],
-                innovations=innovations,
+                innovations=statuses.get(scope.provider_id, []),
             )
         )
     next_cursor = encode_cursor([str(page[-1].provider_id)]) if more and page else None
@@ -147,6 +205,62 @@ def check_since(since: date, as_of: datetime) -> int:
     return months
 
 
+async def open_changes(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    since: date | None,
+    as_of: datetime | None,
+    window_days: int,
+    limit: int,
+    cursor: str | None,
+) -> tuple[Portfolio, date]:
+    """The commissioned providers, `since` (defaulted), and the ETag of the changes asked for. Of
+    "now", the changes are read here (one query on the event outbox) and the ETag is theirs."""
+    check(principal, Permission.portfolio_read)
+    check_window(window_days)
+    projected = serves_projection(as_of, None, window_days)
+    moment = datetime.now(UTC) if projected else portfolio_moment(as_of)
+    since = since or default_since(moment)
+    check_since(since, moment)
+    scopes = await _commissioned(session, principal, moment)
+    material: dict[str, Any] = {
+        "changes": [str(since), window_days, limit, cursor],
+        "providers": _scopes_material(scopes),
+    }
+    setups = await repository.provider_setups(session, [s.provider_id for s in scopes])
+    if not projected:
+        fingerprints = await repository.provider_fingerprints(session, [s.provider_id for s in scopes])
+        material |= {"as_of": moment.isoformat(), "inputs": [fingerprints.get(s.provider_id) for s in scopes]}
+        return Portfolio(moment, window_days, False, scopes, _tag(material), scopes, setups), since
+    events = await change_feed.stage_changes(session=session, scopes=scopes, since=_start_of(since))
+    changes = [
+        StageChange(
+            provider_id=e.organisation_id,
+            provider_name=setups[e.organisation_id].name if e.organisation_id in setups else "",
+            innovation_id=e.innovation_id,
+            innovation_name=e.innovation_name,
+            service_id=e.service_id,
+            month=e.occurred_at.astimezone(UTC).date().replace(day=1),
+            changed_at=e.occurred_at,
+            from_stage=e.data["before"],
+            to_stage=e.data["after"],
+            stage_reasons=[StageReasonPublic.model_validate(r) for r in e.data.get("reasons", [])],
+        )
+        for e in events
+    ]
+    # The latest change it holds; none yet, the start of the hour.
+    moment = max((c.changed_at for c in changes), default=portfolio_moment(None))
+    material |= {"as_of": moment.isoformat(), "events": [c.model_dump(mode="json") for c in changes]}
+    return Portfolio(
+        moment, window_days, True, scopes, _tag(material), scopes, setups, changes=changes
+    ), since
+
+
+def _start_of(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
 async def portfolio_changes(
     *,
     session: AsyncSession,
@@ -157,45 +271,29 @@ async def portfolio_changes(
 ) -> StageChangePage:
     """Stage changes since `since`, for every provider row and commissioned service row, oldest first.
 
-    A change is dated by the end of the month whose status changed (or `as_of` for the current one).
+    Of "now", each is an event of the change feed, dated when the recompute that found it ran.
+    Of another moment or window, a change between two monthly points, dated by the end of the
+    month whose status changed (or `as_of` for the current one).
     """
-    months = check_since(since, portfolio.as_of)
-    since_at = datetime(since.year, since.month, since.day, tzinfo=UTC)
-    changes: list[StageChange] = []
-    for scope in portfolio.scopes:
-        subjects = await load_subjects(
-            session,
-            scope.provider_id,
-            as_of=portfolio.as_of,
-            window_days=portfolio.window_days,
-            history=months,
-        )
-        for subject in subjects:
-            service_ids = visible_services(subject, scope)
-            if not service_ids:
-                continue
-            rows: list[tuple[uuid.UUID | None, list[uuid.UUID]]] = [(None, service_ids)]
-            rows += [(s, [s]) for s in service_ids]
-            for service_id, scope_ids in rows:
-                points = subject.evaluate(scope_ids, history=months).history
-                for before, after in itertools.pairwise(points):
-                    if before.stage is after.stage or after.point.end < since_at:
-                        continue
-                    changes.append(
-                        StageChange(
-                            provider_id=scope.provider_id,
-                            provider_name=portfolio.names.get(scope.provider_id, ""),
-                            innovation_id=subject.innovation.id,
-                            innovation_name=subject.innovation.name,
-                            service_id=service_id,
-                            month=after.point.month,
-                            changed_at=after.point.end,
-                            from_stage=before.stage,
-                            to_stage=after.stage,
-                            stage_reasons=reasons_public(after.stage_reasons),
-                        )
-                    )
-    changes.sort(key=_change_key)
+    changes = portfolio.changes
+    if changes is None:
+        months = check_since(since, portfolio.as_of)
+        changes = []
+        for scope in portfolio.scopes:
+            setup = portfolio.setups.get(scope.provider_id, repository.ProviderSetup(""))
+            found = await stage_changes_on_read(
+                session=session,
+                scope=scope,
+                as_of=portfolio.as_of,
+                window_days=portfolio.window_days,
+                months=months,
+                since=_start_of(since),
+            )
+            changes += [
+                StageChange(provider_id=scope.provider_id, provider_name=setup.name, **asdict(c))
+                for c in found
+            ]
+    changes = sorted(changes, key=_change_key)
     position = decode_cursor(cursor, cursor_moment, cursor_uuid, cursor_uuid, cursor_optional_uuid)
     if position is not None:
         at, provider_id, innovation_id, service_id = position
@@ -231,4 +329,11 @@ def default_since(as_of: datetime) -> date:
     return add_months((as_of - timedelta(days=1)).date().replace(day=1), -1)
 
 
-__all__ = ["DEFAULT_WINDOW_DAYS", "Portfolio", "open_portfolio", "portfolio_changes", "portfolio_status"]
+__all__ = [
+    "DEFAULT_WINDOW_DAYS",
+    "Portfolio",
+    "open_changes",
+    "open_portfolio",
+    "portfolio_changes",
+    "portfolio_status",
+]

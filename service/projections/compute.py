@@ -13,6 +13,9 @@ from service.status.subjects import StatusSubject
 STAGE_CHANGED = "status.stage_changed"
 RAG_CHANGED = "indicator.rag_changed"
 
+# The monthly points a projection keeps: the history asked for by default.
+HISTORY_MONTHS = 12
+
 # Fields that name the moment a status was computed at rather than what it says.
 _MOMENT_FIELDS = frozenset({"as_of", "window_end", "evidence", "computed_at"})
 
@@ -58,29 +61,43 @@ def project(
     computed_at: datetime,
     data_xid: int,
 ) -> ProjectionRow:
-    from service.status.service import status_public  # the presenter every status read uses
+    from service.status.service import history_public, status_public  # what every status read uses
 
-    result = subject.evaluate(service_ids)
-    own = status_public(
-        subject, result, service_ids=service_ids, service_id=service_id, external=False, known_at=None
-    )
-    external = status_public(
-        subject, result, service_ids=service_ids, service_id=service_id, external=True, known_at=None
-    )
-    body = own.model_dump(mode="json", exclude={"computed_at"})
+    # One evaluation gives the status and its default history: both plan the same timeline.
+    result = subject.evaluate(service_ids, history=HISTORY_MONTHS)
+    bodies: dict[bool, dict[str, Any]] = {}
+    histories: dict[bool, dict[str, Any]] = {}
+    for external in (False, True):
+        status = status_public(
+            subject, result, service_ids=service_ids, service_id=service_id, external=external, known_at=None
+        )
+        history = history_public(
+            subject,
+            result,
+            service_ids=service_ids,
+            service_id=service_id,
+            external=external,
+            as_of=computed_at,
+        )
+        bodies[external] = status.model_dump(mode="json", exclude={"computed_at"})
+        histories[external] = history.model_dump(mode="json", exclude={"computed_at"})
+    body = bodies[False]
     return ProjectionRow(
         organisation_id=subject.innovation.organisation_id,
         innovation_id=subject.innovation.id,
         scope_key=scope_key(service_id, service_ids),
         service_id=service_id,
         service_ids=tuple(service_ids),
-        stage=own.stage,
+        stage=body["stage"],
         body=body,
-        external_body=external.model_dump(mode="json", exclude={"computed_at"}),
-        content_hash=content_hash(body),
+        external_body=bodies[True],
+        # A late touchpoint in a closed month may change its history alone.
+        content_hash=content_hash({"status": body, "history": histories[False]}),
         computed_at=computed_at,
         checked_at=computed_at,
         data_xid=data_xid,
+        history=histories[False],
+        external_history=histories[True],
     )
 
 
@@ -96,7 +113,11 @@ def changes(before: StoredProjection, after: ProjectionRow) -> list[NewEvent]:
 
     events = []
     if before.stage != after.stage:
-        events.append(event(STAGE_CHANGED, None, {"before": before.stage, "after": after.stage}))
+        # The reasons (the same in both views) let a portfolio say why without a recompute.
+        reasons = after.body["stage_reasons"]
+        events.append(
+            event(STAGE_CHANGED, None, {"before": before.stage, "after": after.stage, "reasons": reasons})
+        )
     for key, rag in rags(after).items():
         was = before.rags.get(key)
         if was is not None and was != rag:

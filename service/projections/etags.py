@@ -6,12 +6,13 @@ from collections.abc import Iterable
 
 from fastapi import Request, Response
 
-from service.status.schemas import EmbeddingStatus
+from service.status.schemas import EmbeddingStatus, StatusHistory
 
 
-def etag(statuses: Iterable[EmbeddingStatus]) -> str | None:
-    """A strong ETag over projected statuses, None when one of them was computed on read."""
-    digest = hashlib.sha256()
+def etag(statuses: Iterable[EmbeddingStatus | StatusHistory], *, variant: str = "") -> str | None:
+    """A strong ETag over projected statuses (or histories), None when one of them was computed
+    on read. `variant` names what else the answer depends on (a history's number of months)."""
+    digest = hashlib.sha256(variant.encode())
     for status in statuses:
         if status.computed_at is None:
             return None

@@ -6,6 +6,7 @@ it commissions today (within the services it covers), an inspector the providers
 for. Events carry stages and RAG ratings only, no counts, so nothing in them needs withholding.
 """
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +22,7 @@ from service.scoping import ProviderScope
 from service.status.access import readable_scopes
 
 
-def _visible(scope: ProviderScope, event: repository.EventRow) -> bool:
+def _visible(scope: ProviderScope, event: repository.EventRow | repository.StageEventRow) -> bool:
     if event.service_id is None:
         return scope.service_ids is None
     return scope.may_see_service(event.service_id)
@@ -58,3 +59,17 @@ async def list_events(
         if len(rows) < limit:
             break
     return Page[StatusEvent](items=items, next_cursor=str(position))
+
+
+async def stage_changes(
+    *, session: AsyncSession, scopes: Sequence[ProviderScope], since: datetime
+) -> list[repository.StageEventRow]:
+    """The feed's `status.stage_changed` events from `since` on, of these scopes (already the
+    caller's), disclosed as the feed discloses them."""
+    by_provider = {s.provider_id: s for s in scopes}
+    if not by_provider:
+        return []
+    rows = await repository.stage_events_since(
+        await driver_connection(session), organisation_ids=list(by_provider), since=since
+    )
+    return [row for row in rows if _visible(by_provider[row.organisation_id], row)]

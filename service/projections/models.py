@@ -3,8 +3,8 @@
 A projection is one innovation's status for one set of services (`scope_key`): every service alone,
 the provider roll-up over all its services, and any other set a reader asked for (a commissioner's
 covered services, a manager's own). It holds both presented bodies, the provider's own and the one
-for commissioners and inspectors, and `data_xid`: `pg_snapshot_xmax` of the snapshot it was computed
-in, the point in the data it reflects.
+for commissioners and inspectors, the default monthly history in both views (migration 0008), and
+`data_xid`: `pg_snapshot_xmax` of the snapshot it was computed in, the point in the data it reflects.
 """
 
 from sqlalchemy import (
@@ -34,6 +34,10 @@ status_projection = Table(
     Column("stage", Text, nullable=False),
     Column("body", JSONB, nullable=False),
     Column("external_body", JSONB, nullable=False),
+    # The default monthly series (12 points, the last ending at `computed_at`), in both views;
+    # null on rows stored before it was kept (migration 0008) until their next recompute.
+    Column("history", JSONB, nullable=True),
+    Column("external_history", JSONB, nullable=True),
     # The body without the moment it was computed at: a recompute that finds the same content keeps
     # the stored body (and so its ETag) and only moves `checked_at` and `data_xid`.
     Column("content_hash", Text, nullable=False),

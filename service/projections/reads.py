@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,16 +13,42 @@ from service.jobs.queue import enqueue_recompute
 from service.projections import repository
 from service.projections.compute import project, scope_key
 from service.projections.repository import ProjectedBody
-from service.projections.service import DEFAULT_WINDOW_DAYS, projected_status
+from service.projections.service import DEFAULT_WINDOW_DAYS, projected_history, projected_status
 from service.scoping import ProviderScope
 from service.status.access import innovation_scope
-from service.status.schemas import EmbeddingStatus, InnovationStatuses
+from service.status.schemas import EmbeddingStatus, InnovationStatuses, StatusHistory
 from service.status.sources import provider_setup
 from service.status.subjects import load_subjects
 
 
 def _as_status(found: ProjectedBody) -> EmbeddingStatus:
     return EmbeddingStatus.model_validate({**found.body, "computed_at": found.computed_at})
+
+
+async def _visible_scope(
+    session: AsyncSession,
+    principal: Principal,
+    innovation_id: uuid.UUID,
+    service_id: uuid.UUID | None,
+    invalid_service: Exception,
+) -> tuple[ProviderScope, list[uuid.UUID]]:
+    """The caller's scope over the innovation's provider and the services asked about, refused
+    as the read computed on read refuses them."""
+    conn = await driver_connection(session)
+    scope = await innovation_scope(
+        session, principal, innovation_id, as_of=await conn.fetchval("SELECT now()")
+    )
+    found = await repository.innovation_services(conn, innovation_id)
+    visible = sorted(s for s in (found[1] if found else []) if scope.may_see_service(s))
+    if not visible:
+        raise NotFound(f"no innovation {innovation_id}")
+    if service_id is None:
+        return scope, visible
+    if service_id in visible:
+        return scope, [service_id]
+    if found is not None and service_id in found[1]:
+        raise NotFound(f"no service {service_id}")  # in scope of the innovation, but not of the caller
+    raise invalid_service
 
 
 async def innovation_status(
@@ -34,22 +61,7 @@ async def innovation_status(
 ) -> EmbeddingStatus:
     """As `service.status.service.innovation_status` answers "now" with the default window, from
     the projection of the services the caller may see."""
-    conn = await driver_connection(session)
-    scope = await innovation_scope(
-        session, principal, innovation_id, as_of=await conn.fetchval("SELECT now()")
-    )
-    found = await repository.innovation_services(conn, innovation_id)
-    visible = sorted(s for s in (found[1] if found else []) if scope.may_see_service(s))
-    if not visible:
-        raise NotFound(f"no innovation {innovation_id}")
-    if service_id is None:
-        service_ids = visible
-    elif service_id in visible:
-        service_ids = [service_id]
-    elif found is not None and service_id in found[1]:
-        raise NotFound(f"no service {service_id}")  # in scope of the innovation, but not of the caller
-    else:
-        raise invalid_service
+    scope, service_ids = await _visible_scope(session, principal, innovation_id, service_id, invalid_service)
     return await projected_status(
         session=session,
         scope=scope,
@@ -59,8 +71,58 @@ async def innovation_status(
     )
 
 
+async def innovation_history(
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    innovation_id: uuid.UUID,
+    service_id: uuid.UUID | None,
+    months: int,
+    invalid_service: Exception,
+) -> StatusHistory:
+    """As `service.status.service.innovation_history` answers "now" with the default window and
+    at most the months a projection keeps: its last `months` points."""
+    scope, service_ids = await _visible_scope(session, principal, innovation_id, service_id, invalid_service)
+    history = await projected_history(
+        session=session,
+        scope=scope,
+        innovation_id=innovation_id,
+        service_id=service_id,
+        service_ids=service_ids,
+    )
+    return history.model_copy(update={"months": history.months[-months:]})
+
+
+def rows_of(
+    scope: ProviderScope, service_ids: Sequence[uuid.UUID]
+) -> list[tuple[uuid.UUID | None, list[uuid.UUID]]]:
+    """The rows a caller reads of one innovation: the roll-up over the services it may see, then
+    each of them; none when it may see none."""
+    services = sorted(s for s in service_ids if scope.may_see_service(s))
+    return [(None, services), *((s, [s]) for s in services)] if services else []
+
+
+async def versions(
+    session: AsyncSession, scope_innovations: Sequence[tuple[ProviderScope, uuid.UUID, Sequence[uuid.UUID]]]
+) -> dict[tuple[uuid.UUID, str], datetime] | None:
+    """When each projection that `innovation_statuses` would answer for these (scope, innovation,
+    its services) was computed, in one query and without a body; None when one is not stored."""
+    keys = [
+        (i, scope_key(s, ids))
+        for scope, i, services in scope_innovations
+        for s, ids in rows_of(scope, services)
+    ]
+    found = await repository.versions(await driver_connection(session), keys)
+    return found if len(found) == len(set(keys)) else None
+
+
+def version_of(status: EmbeddingStatus) -> tuple[tuple[uuid.UUID, str], datetime | None]:
+    """A served status's entry in `versions`."""
+    return (status.innovation_id, scope_key(status.service_id, status.scope.service_ids)), status.computed_at
+
+
 async def innovation_statuses(
-    session: AsyncSession, scope: ProviderScope, innovation_ids: Sequence[uuid.UUID]
+    session: AsyncSession, scope: ProviderScope, innovation_ids: Sequence[uuid.UUID] | None
 ) -> list[InnovationStatuses]:
     """The provider row and one row per service of each innovation, as `list_statuses` answers
     them; projections missing are computed from one load, stored and queued."""
@@ -68,11 +130,8 @@ async def innovation_statuses(
     rows = sorted(
         await provider_setup.innovations(session, scope.provider_id, innovation_ids), key=lambda r: r.id
     )
-    wanted: dict[uuid.UUID, list[tuple[uuid.UUID | None, list[uuid.UUID]]]] = {}
-    for row in rows:
-        services = sorted(s for s in row.service_ids if scope.may_see_service(s))
-        if services:
-            wanted[row.id] = [(None, services), *((s, [s]) for s in services)]
+    wanted = {row.id: rows_of(scope, row.service_ids) for row in rows}
+    wanted = {i: w for i, w in wanted.items() if w}
     keys = [(i, scope_key(s, ids)) for i, scopes in wanted.items() for s, ids in scopes]
     found = await repository.read_many(conn, keys, external=scope.is_external)
     missing = sorted({i for i, key in keys if (i, key) not in found})

@@ -14,9 +14,12 @@ PROJECTION_LOCK_CLASS = 0x70726F6A
 
 _COLUMNS = (
     "organisation_id, innovation_id, scope_key, service_id, service_ids, stage, body, external_body,"
-    " content_hash, computed_at, checked_at, data_xid"
+    " content_hash, computed_at, checked_at, data_xid, history, external_history"
 )
-_VALUES = "$1, $2, $3, $4, $5, $6, $7::text::jsonb, $8::text::jsonb, $9, $10, $11, $12"
+_VALUES = (
+    "$1, $2, $3, $4, $5, $6, $7::text::jsonb, $8::text::jsonb, $9, $10, $11, $12,"
+    " $13::text::jsonb, $14::text::jsonb"
+)
 
 # A recompute: never over a result from a newer snapshot. Content the same as stored keeps the
 # stored body, and so its `computed_at` and ETag; only the horizon it was checked at moves.
@@ -29,6 +32,9 @@ ON CONFLICT (innovation_id, scope_key) DO UPDATE SET
   body = CASE WHEN p.content_hash = EXCLUDED.content_hash THEN p.body ELSE EXCLUDED.body END,
   external_body = CASE WHEN p.content_hash = EXCLUDED.content_hash
                        THEN p.external_body ELSE EXCLUDED.external_body END,
+  history = CASE WHEN p.content_hash = EXCLUDED.content_hash THEN p.history ELSE EXCLUDED.history END,
+  external_history = CASE WHEN p.content_hash = EXCLUDED.content_hash
+                          THEN p.external_history ELSE EXCLUDED.external_history END,
   computed_at = CASE WHEN p.content_hash = EXCLUDED.content_hash
                      THEN p.computed_at ELSE EXCLUDED.computed_at END,
   content_hash = EXCLUDED.content_hash,
@@ -58,6 +64,9 @@ class ProjectionRow:
     computed_at: datetime
     checked_at: datetime
     data_xid: int
+    # None: not computed with it (a row stored without a history is served it on read).
+    history: dict[str, Any] | None = None
+    external_history: dict[str, Any] | None = None
 
     def values(self) -> tuple[Any, ...]:
         return (
@@ -73,6 +82,8 @@ class ProjectionRow:
             self.computed_at,
             self.checked_at,
             self.data_xid,
+            None if self.history is None else json.dumps(self.history),
+            None if self.external_history is None else json.dumps(self.external_history),
         )
 
 
@@ -145,6 +156,36 @@ async def read(
     return {r[0]: ProjectedBody(json.loads(r[1]), r[2]) for r in rows}
 
 
+async def read_history(
+    conn: asyncpg.Connection, innovation_id: uuid.UUID, scope_key: str, *, external: bool
+) -> ProjectedBody | None:
+    """The stored monthly series of one projection; None when there is no projection or it was
+    stored without one."""
+    column = "external_history" if external else "history"
+    row = await conn.fetchrow(
+        f"SELECT {column}::text, computed_at FROM status_projection"  # noqa: S608
+        f" WHERE innovation_id = $1 AND scope_key = $2 AND {column} IS NOT NULL",
+        innovation_id,
+        scope_key,
+    )
+    return None if row is None else ProjectedBody(json.loads(row[0]), row[1])
+
+
+async def versions(
+    conn: asyncpg.Connection, keys: Sequence[tuple[uuid.UUID, str]]
+) -> dict[tuple[uuid.UUID, str], datetime]:
+    """When each stored projection of these keys was computed, without reading a body: what the
+    ETag of an answer made of them is derived from."""
+    rows = await conn.fetch(
+        "SELECT p.innovation_id, p.scope_key, p.computed_at"
+        " FROM unnest($1::uuid[], $2::text[]) AS k(innovation_id, scope_key)"
+        " JOIN status_projection p ON p.innovation_id = k.innovation_id AND p.scope_key = k.scope_key",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
 @dataclass(frozen=True, slots=True)
 class NewEvent:
     type: str
@@ -211,6 +252,38 @@ async def events_after(
         list(organisation_ids),
     )
     return [EventRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class StageEventRow:
+    id: int
+    occurred_at: datetime
+    organisation_id: uuid.UUID
+    innovation_id: uuid.UUID
+    innovation_name: str
+    service_id: uuid.UUID | None
+    data: dict[str, Any]
+
+
+async def stage_events_since(
+    conn: asyncpg.Connection, *, organisation_ids: Sequence[uuid.UUID], since: datetime
+) -> list[StageEventRow]:
+    """`status.stage_changed` events of these organisations from `since` on, in feed order and as
+    far as the feed serves them (`events_after`), with their innovation's name."""
+    rows = await conn.fetch(
+        """
+        SELECT e.id, e.occurred_at, e.organisation_id, e.innovation_id, i.name, e.service_id, e.data::text
+          FROM status_event e
+          JOIN innovation i ON i.organisation_id = e.organisation_id AND i.id = e.innovation_id
+         WHERE e.organisation_id = ANY($1::uuid[]) AND e.type = 'status.stage_changed'
+           AND e.occurred_at >= $2
+           AND e.xid < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
+         ORDER BY e.id
+        """,
+        list(organisation_ids),
+        since,
+    )
+    return [StageEventRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
 
 
 async def innovation_services(

@@ -24,7 +24,7 @@ from service.projections import repository
 from service.projections.compute import all_services, canonical_scopes, changes, project, scope_key
 from service.projections.repository import PROJECTION_LOCK_CLASS, NewEvent, ProjectionRow
 from service.scoping import ProviderScope
-from service.status.schemas import EmbeddingStatus
+from service.status.schemas import EmbeddingStatus, StatusHistory
 from service.status.subjects import load_subjects
 
 DEFAULT_WINDOW_DAYS = 90
@@ -113,6 +113,28 @@ async def _recompute_in(session: AsyncSession, organisation_id: uuid.UUID, innov
     await repository.insert_events(conn, events)
 
 
+async def _compute_on_read(
+    session: AsyncSession,
+    scope: ProviderScope,
+    innovation_id: uuid.UUID,
+    service_id: uuid.UUID | None,
+    service_ids: list[uuid.UUID],
+) -> ProjectionRow:
+    """The projection computed now, stored unless a worker stored one meanwhile, and queued."""
+    conn = await driver_connection(session)
+    data_xid, _ = await repository.snapshot_horizon(conn)
+    now = await conn.fetchval("SELECT clock_timestamp()")
+    subjects = await load_subjects(
+        session, scope.provider_id, [innovation_id], as_of=now, window_days=DEFAULT_WINDOW_DAYS
+    )
+    if not subjects:
+        raise NotFound(f"no innovation {innovation_id}")
+    row = project(subjects[0], service_id, service_ids, computed_at=now, data_xid=data_xid)
+    await repository.insert_missing(conn, [row])
+    await enqueue_recompute(conn, scope.provider_id, [innovation_id])
+    return row
+
+
 async def projected_status(
     *,
     session: AsyncSession,
@@ -128,15 +150,26 @@ async def projected_status(
     found = await repository.read(conn, innovation_id, [key], external=scope.is_external)
     if key in found:
         return EmbeddingStatus.model_validate({**found[key].body, "computed_at": found[key].computed_at})
-    data_xid, _ = await repository.snapshot_horizon(conn)
-    now = await conn.fetchval("SELECT clock_timestamp()")
-    subjects = await load_subjects(
-        session, scope.provider_id, [innovation_id], as_of=now, window_days=DEFAULT_WINDOW_DAYS
-    )
-    if not subjects:
-        raise NotFound(f"no innovation {innovation_id}")
-    row = project(subjects[0], service_id, service_ids, computed_at=now, data_xid=data_xid)
-    await repository.insert_missing(conn, [row])
-    await enqueue_recompute(conn, scope.provider_id, [innovation_id])
+    row = await _compute_on_read(session, scope, innovation_id, service_id, service_ids)
     body = row.external_body if scope.is_external else row.body
-    return EmbeddingStatus.model_validate({**body, "computed_at": now})
+    return EmbeddingStatus.model_validate({**body, "computed_at": row.computed_at})
+
+
+async def projected_history(
+    *,
+    session: AsyncSession,
+    scope: ProviderScope,
+    innovation_id: uuid.UUID,
+    service_id: uuid.UUID | None,
+    service_ids: list[uuid.UUID],
+) -> StatusHistory:
+    """The stored default history of one innovation for these services, as `projected_status`
+    answers its status. A row stored without a history is recomputed by the worker queued."""
+    conn = await driver_connection(session)
+    key = scope_key(service_id, service_ids)
+    found = await repository.read_history(conn, innovation_id, key, external=scope.is_external)
+    if found is not None:
+        return StatusHistory.model_validate({**found.body, "computed_at": found.computed_at})
+    row = await _compute_on_read(session, scope, innovation_id, service_id, service_ids)
+    history = row.external_history if scope.is_external else row.history
+    return StatusHistory.model_validate({**(history or {}), "computed_at": row.computed_at})

@@ -30,6 +30,7 @@ from service.status.schemas import (
     StaffVoicePublic,
     StageReasonPublic,
     StatusContext,
+    StatusHistory,
     StatusPoint,
     StatusScope,
 )
@@ -272,5 +273,39 @@ def status_public(
         thresholds=subject.thresholds,
         threshold_sources=subject.threshold_sources,
         cqc_framework=cqc_mapping().framework,
+        suppressed_counts=external,
+    )
+
+
+def history_public(
+    subject: StatusSubject,
+    result: StatusResult,
+    *,
+    service_ids: Sequence[uuid.UUID],
+    service_id: uuid.UUID | None,
+    external: bool,
+    as_of: datetime,
+) -> StatusHistory:
+    """The monthly series of `result` (evaluated with its history), one point per month."""
+    innovation = subject.innovation
+    return StatusHistory(
+        innovation_id=innovation.id,
+        innovation_name=innovation.name,
+        organisation_id=innovation.organisation_id,
+        service_id=service_id,
+        scope=StatusScope(level="service" if service_id else "provider", service_ids=list(service_ids)),
+        as_of=as_of,
+        window_days=subject.window_days,
+        months=[
+            point_public(
+                p,
+                external=external,
+                innovation_id=innovation.id,
+                window_days=subject.window_days,
+                service_id=service_id,
+            )
+            for p in result.history or [result.current]
+        ],
+        thresholds=subject.thresholds,
         suppressed_counts=external,
     )

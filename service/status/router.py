@@ -128,10 +128,12 @@ async def get_innovation_status(
     "/innovations/{innovation_id}/status/history",
     operation_id="get_innovation_status_history",
     response_model=StatusHistory,
-    responses=problems(),
+    responses={**problems(), **NOT_MODIFIED},
     summary="One innovation's monthly series",
 )
 async def get_innovation_status_history(
+    request: Request,
+    response: Response,
     innovation_id: InnovationId,
     session: SessionDep,
     principal: StatusReader,
@@ -141,9 +143,11 @@ async def get_innovation_status_history(
     ] = 12,
     window_days: WindowDays = rules.DEFAULT_WINDOW_DAYS,
     as_of: AsOf = None,
-) -> StatusHistory:
-    """Every indicator and the stage, month by month; each month is the window ending at its end."""
-    return await rules.innovation_history(
+) -> StatusHistory | Response:
+    """Every indicator and the stage, month by month; each month is the window ending at its end.
+    "Now" with the default window and up to 12 months is served from a projection, with
+    `computed_at` and an `ETag` (`If-None-Match` → 304)."""
+    history = await rules.innovation_history(
         session=session,
         principal=principal,
         innovation_id=innovation_id,
@@ -152,6 +156,8 @@ async def get_innovation_status_history(
         window_days=window_days,
         as_of=as_of,
     )
+    tag = etags.etag([history], variant=f"months={months}")
+    return etags.not_modified(request, response, tag) or history
 
 
 @router.get(

@@ -172,6 +172,10 @@ class StatusHistory(BaseModel):
     months: list[StatusPoint]
     thresholds: Thresholds
     suppressed_counts: bool
+    computed_at: datetime | None = Field(
+        default=None,
+        description="When served from a projection kept current by the job workers: when it was computed.",
+    )
 
 
 class InnovationStatuses(BaseModel):

@@ -19,11 +19,16 @@ from service.moments import CLOCK_SKEW
 from service.pagination import Page, cursor_uuid, decode_cursor, encode_cursor
 from service.policy import Permission, check
 from service.projections import reads as projected
+from service.projections.compute import HISTORY_MONTHS
 from service.projections.service import serves as serves_projection
 from service.scoping import ProviderScope
 from service.status.access import innovation_scope, readable_scopes
-from service.status.present import point_public, status_public
-from service.status.schemas import EmbeddingStatus, InnovationStatuses, StatusHistory, StatusScope
+from service.status.present import history_public, status_public
+from service.status.schemas import (
+    EmbeddingStatus,
+    InnovationStatuses,
+    StatusHistory,
+)
 from service.status.sources import provider_setup
 from service.status.subjects import StatusSubject, load_subjects
 
@@ -104,9 +109,12 @@ def _one_service(visible: Visible, service_id: uuid.UUID | None) -> list[uuid.UU
         return [service_id]
     if service_id in visible.subject.innovation.service_ids:
         raise NotFound(f"no service {service_id}")  # in scope of the innovation, but not of the caller
-    raise invalid_field(
-        "service_id", "not_in_scope", "is not a service this innovation is in scope of for you"
-    )
+    raise _not_in_scope()
+
+
+def _not_in_scope() -> InvalidInput:
+    message = "is not a service this innovation is in scope of for you"
+    return invalid_field("service_id", "not_in_scope", message)
 
 
 async def innovation_status(
@@ -129,9 +137,7 @@ async def innovation_status(
             principal=principal,
             innovation_id=innovation_id,
             service_id=service_id,
-            invalid_service=invalid_field(
-                "service_id", "not_in_scope", "is not a service this innovation is in scope of for you"
-            ),
+            invalid_service=_not_in_scope(),
         )
     visible = await _subject(
         session, principal, innovation_id, as_of=moment, window_days=window_days, known_at=known
@@ -187,6 +193,9 @@ async def _same_moment(
         moment, known = resolve_moments(first.as_of, first.known_at)
     except ProblemError as problem:
         return dict.fromkeys(requests, problem)
+    if serves_projection(first.as_of, first.known_at, first.window_days):
+        # Each is one stored row: the single read answers it, from its projection.
+        return {request: await _one(session, principal, request) for request in requests}
     wanted = sorted({r.innovation_id for r in requests})
     found: dict[uuid.UUID, tuple[StatusSubject, ProviderScope]] = {}
     for scope in await readable_scopes(session, principal, as_of=moment):
@@ -248,34 +257,26 @@ async def innovation_history(
     if not 1 <= months <= MAX_HISTORY_MONTHS:
         raise invalid_field("months", "out_of_range", f"must be from 1 to {MAX_HISTORY_MONTHS}")
     moment, _ = resolve_moments(as_of, None)
+    if serves_projection(as_of, None, window_days) and months <= HISTORY_MONTHS:
+        return await projected.innovation_history(
+            session=session,
+            principal=principal,
+            innovation_id=innovation_id,
+            service_id=service_id,
+            months=months,
+            invalid_service=_not_in_scope(),
+        )
     visible = await _subject(
         session, principal, innovation_id, as_of=moment, window_days=window_days, history=months
     )
     service_ids = _one_service(visible, service_id)
-    result = visible.subject.evaluate(service_ids, history=months)
-    points = result.history or [result.current]
-    external = visible.scope.is_external
-    innovation = visible.subject.innovation
-    return StatusHistory(
-        innovation_id=innovation.id,
-        innovation_name=innovation.name,
-        organisation_id=innovation.organisation_id,
+    return history_public(
+        visible.subject,
+        visible.subject.evaluate(service_ids, history=months),
+        service_ids=service_ids,
         service_id=service_id,
-        scope=StatusScope(level="service" if service_id else "provider", service_ids=service_ids),
+        external=visible.scope.is_external,
         as_of=moment,
-        window_days=window_days,
-        months=[
-            point_public(
-                p,
-                external=external,
-                innovation_id=innovation.id,
-                window_days=window_days,
-                service_id=service_id,
-            )
-            for p in points
-        ],
-        thresholds=visible.subject.thresholds,
-        suppressed_counts=external,
     )
 
 

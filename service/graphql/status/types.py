@@ -335,6 +335,9 @@ class StatusHistory:
     months: list[StatusPoint]
     thresholds: Thresholds
     suppressed_counts: bool
+    computed_at: datetime | None = strawberry.field(
+        default=None, description="Served from a projection kept current by the job workers: when computed."
+    )
 
     @classmethod
     def of(cls, history: public.StatusHistory) -> "StatusHistory":
@@ -364,6 +367,7 @@ class StatusHistory:
             ],
             thresholds=thresholds_of(history.thresholds),
             suppressed_counts=history.suppressed_counts,
+            computed_at=history.computed_at,
         )
 
 
