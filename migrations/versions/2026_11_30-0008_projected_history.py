@@ -6,7 +6,7 @@ recompute; a history read of such a row is computed on read.
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-12-01 12:00:00
+Create Date: 2026-11-30 12:00:00
 """
 
 from collections.abc import Sequence
