@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import clock
 from service.auth.principal import Principal
 from service.pagination import (
     cursor_moment,
@@ -65,7 +66,7 @@ def portfolio_moment(as_of: datetime | None) -> datetime:
     """`as_of`, or the start of the current hour: polls within the hour describe the same moment."""
     if as_of is not None:
         return resolve_moments(as_of, None)[0]
-    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    return clock.now().replace(minute=0, second=0, microsecond=0)
 
 
 async def open_portfolio(

@@ -9,6 +9,8 @@ from typing import Any
 
 import asyncpg
 
+from service import clock
+
 # The first key of the per-innovation lock that serialises recomputes: ASCII "proj".
 PROJECTION_LOCK_CLASS = 0x70726F6A
 
@@ -88,8 +90,12 @@ class StoredProjection:
 
 async def snapshot_horizon(conn: asyncpg.Connection) -> tuple[int, datetime]:
     """`pg_snapshot_xmax` of the current snapshot (every transaction below it has ended or is
-    invisible to it, every one from it on is invisible), and the transaction's `now()`."""
-    row = await conn.fetchrow("SELECT (pg_snapshot_xmax(pg_current_snapshot())::text)::bigint, now()")
+    invisible to it, every one from it on is invisible), and the transaction's `now()` (or the
+    clock's fixed moment)."""
+    row = await conn.fetchrow(
+        "SELECT (pg_snapshot_xmax(pg_current_snapshot())::text)::bigint, coalesce($1::timestamptz, now())",
+        clock.fixed(),
+    )
     assert row is not None
     return int(row[0]), row[1]
 
@@ -241,8 +247,10 @@ async def stale_innovations(conn: asyncpg.Connection) -> list[tuple[uuid.UUID, u
         SELECT DISTINCT p.organisation_id, p.innovation_id
           FROM status_projection p
           JOIN service s ON s.organisation_id = p.organisation_id AND s.id = ANY(p.service_ids)
-         WHERE p.checked_at < date_trunc('day', now() AT TIME ZONE s.timezone) AT TIME ZONE s.timezone
-        """
+         WHERE p.checked_at
+               < date_trunc('day', $1::timestamptz AT TIME ZONE s.timezone) AT TIME ZONE s.timezone
+        """,
+        await clock.database_now(conn, transaction_start=True),
     )
     return [(r[0], r[1]) for r in rows]
 
