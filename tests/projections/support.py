@@ -66,5 +66,23 @@ async def assert_projections_equal_on_read(
         )
         assert answer.status_code == 200, answer.text
         assert answer.json()["computed_at"] is None  # computed on read, not served from the projection
-        assert comparable(json.loads(row["body"])) == comparable(answer.json())
+        stored, on_read = comparable(json.loads(row["body"])), comparable(answer.json())
+        assert stored == on_read, differences(stored, on_read)
     return len(rows)
+
+
+def differences(left: Any, right: Any, path: str = "") -> list[str]:
+    """Where two JSON values differ, as paths with both values (for failure messages)."""
+    if isinstance(left, dict) and isinstance(right, dict):
+        return [
+            d
+            for k in sorted(set(left) | set(right))
+            for d in differences(left.get(k), right.get(k), f"{path}.{k}")
+        ]
+    if isinstance(left, list) and isinstance(right, list) and len(left) == len(right):
+        return [
+            d
+            for i, (a, b) in enumerate(zip(left, right, strict=True))
+            for d in differences(a, b, f"{path}[{i}]")
+        ]
+    return [] if left == right else [f"{path}: {left!r} != {right!r}"]
