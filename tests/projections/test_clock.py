@@ -197,3 +197,33 @@ async def test_sixty_silent_days_make_an_embedding_innovation_fading(
         await assert_projections_equal_on_read(app.state.database_url, client, provider.org.id, provider.lead)
         == 2
     )
+
+
+async def test_the_window_start_turning_at_midday_is_recomputed_the_same_day(
+    app: Any, client: httpx.AsyncClient, session: AsyncSession, tokens: TokenFactory
+) -> None:
+    provider = await _provider(session, tokens)
+    # Supervision references it only in January; care records from February on.
+    await _deliver(session, provider, date(2026, 1, 20), date(2026, 1, 31), ("supervision",))
+    await _deliver(session, provider, date(2026, 2, 2), date(2026, 4, 14), ("daily_note",))
+    # The 90-day window starts at the month boundary nearest 90 days back: on 16 April that is
+    # the middle of January, which a 31-day month reaches at midday, not at midnight.
+    clock.set_now(at(date(2026, 4, 16), 10))
+    before = await _project(app, client, provider)
+    assert {_rag(p, "supervision_reinforcement") for p in before.values()} == {"green"}
+    # Later the same local day, past the turn: January has left the window, and its supervisions.
+    await _clock_moves_to(app, at(date(2026, 4, 16), 16))
+    after = await _stored(app, provider)
+    assert {_rag(p, "supervision_reinforcement") for p in after.values()} == {"insufficient_evidence"}
+    changed = [
+        e for e in await _events(client, provider) if e["data"].get("key") == "supervision_reinforcement"
+    ]
+    assert sorted(
+        (e["service_id"] or "", e["data"]["before"], e["data"]["after"]) for e in changed
+    ) == sorted(
+        [("", "green", "insufficient_evidence"), (str(provider.home.id), "green", "insufficient_evidence")]
+    )
+    assert (
+        await assert_projections_equal_on_read(app.state.database_url, client, provider.org.id, provider.lead)
+        == 2
+    )
