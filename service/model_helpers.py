@@ -1,15 +1,17 @@
 """Column helpers shared by the table models."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column, DateTime, ForeignKeyConstraint, text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
+from service import clock
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def new_id() -> uuid.UUID:

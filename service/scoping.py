@@ -18,7 +18,7 @@ providers the caller may read), and then apply `scope.service_condition(Table.se
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, any_, bindparam, false, true
 from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import clock
 from service.auth.principal import Principal
 from service.errors import NotFound
 from service.organisations import repository
@@ -68,7 +69,7 @@ def visible_service_ids(principal: Principal, requested: Iterable[uuid.UUID]) ->
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return clock.today()
 
 
 class Access(StrEnum):

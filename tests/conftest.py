@@ -18,7 +18,7 @@ import pgserver
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service import embedded_postgres
+from service import clock, embedded_postgres
 from service.database import (
     asyncpg_connect_kwargs,
     create_engine,
@@ -43,6 +43,14 @@ def _with_database(url: str, name: str) -> str:
     head, _, query = url.partition("?")
     base = head.rsplit("/", 1)[0]
     return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+@pytest.fixture(autouse=True)
+def _wall_clock() -> Iterator[None]:
+    """Every test starts and ends on the wall clock, whatever time a test set."""
+    clock.set_now(None)
+    yield
+    clock.set_now(None)
 
 
 @pytest.fixture(scope="session")

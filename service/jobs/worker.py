@@ -29,14 +29,14 @@ from service.jobs.queue import (
     read_payload,
 )
 from service.projections import repository
-from service.projections.service import recompute
+from service.projections.service import DEFAULT_WINDOW_DAYS, recompute
 
 log = logging.getLogger("ingrain.jobs")
 
 # How long a recompute waits for the writers it absorbed to commit before it retries instead.
 WRITERS_TIMEOUT_SECONDS = 10.0
-# Hourly: a projection is re-queued once the local day of one of its services has turned since it
-# was last checked (service.projections.repository.stale_innovations).
+# Hourly: a projection is re-queued once the clock has passed a moment that may move it since it
+# was last checked, local midnight in one of its services or another (stale_innovations).
 REQUEUE_STALE_CRON = "7 * * * *"
 
 
@@ -93,7 +93,7 @@ async def requeue_stale_projections(engine: AsyncEngine) -> int:
     """Queue a recompute of every innovation whose projections the clock may have moved."""
     async with engine.begin() as connection:
         driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
-        stale = await repository.stale_innovations(driver)
+        stale = await repository.stale_innovations(driver, window_days=DEFAULT_WINDOW_DAYS)
         by_provider: dict[uuid.UUID, list[uuid.UUID]] = {}
         for organisation_id, innovation_id in stale:
             by_provider.setdefault(organisation_id, []).append(innovation_id)

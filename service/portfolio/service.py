@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import clock
 from service.auth.principal import Principal
 from service.pagination import (
     cursor_moment,
@@ -79,7 +80,7 @@ def portfolio_moment(as_of: datetime | None) -> datetime:
     """`as_of`, or the start of the current hour: polls within the hour describe the same moment."""
     if as_of is not None:
         return resolve_moments(as_of, None)[0]
-    return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    return clock.now().replace(minute=0, second=0, microsecond=0)
 
 
 def _tag(material: dict[str, Any]) -> str:
@@ -120,7 +121,7 @@ async def open_portfolio(
     check(principal, Permission.portfolio_read)
     check_window(window_days)
     projected = serves_projection(as_of, None, window_days)
-    moment = datetime.now(UTC) if projected else portfolio_moment(as_of)
+    moment = clock.now() if projected else portfolio_moment(as_of)
     scopes = await _commissioned(session, principal, moment)
     page = _page(scopes, limit, cursor)
     shown = page[:limit]
@@ -220,7 +221,7 @@ async def open_changes(
     check(principal, Permission.portfolio_read)
     check_window(window_days)
     projected = serves_projection(as_of, None, window_days)
-    moment = datetime.now(UTC) if projected else portfolio_moment(as_of)
+    moment = clock.now() if projected else portfolio_moment(as_of)
     since = since or default_since(moment)
     check_since(since, moment)
     scopes = await _commissioned(session, principal, moment)

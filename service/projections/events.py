@@ -7,10 +7,11 @@ for. Events carry stages and RAG ratings only, no counts, so nothing in them nee
 """
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import clock
 from service.auth.principal import Principal
 from service.database import driver_connection
 from service.errors import InvalidInput
@@ -45,7 +46,7 @@ async def list_events(
 ) -> Page[StatusEvent]:
     check(principal, Permission.status_read)
     position = _after(after)
-    scopes = {s.provider_id: s for s in await readable_scopes(session, principal, as_of=datetime.now(UTC))}
+    scopes = {s.provider_id: s for s in await readable_scopes(session, principal, as_of=clock.now())}
     conn = await driver_connection(session)
     items: list[StatusEvent] = []
     while scopes and len(items) < limit:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import clock
 from service.auth.principal import Principal
 from service.database import driver_connection
 from service.errors import NotFound
@@ -36,7 +37,7 @@ async def _visible_scope(
     as the read computed on read refuses them."""
     conn = await driver_connection(session)
     scope = await innovation_scope(
-        session, principal, innovation_id, as_of=await conn.fetchval("SELECT now()")
+        session, principal, innovation_id, as_of=await clock.database_now(conn, transaction_start=True)
     )
     found = await repository.innovation_services(conn, innovation_id)
     visible = sorted(s for s in (found[1] if found else []) if scope.may_see_service(s))
@@ -137,7 +138,7 @@ async def innovation_statuses(
     missing = sorted({i for i, key in keys if (i, key) not in found})
     if missing:
         data_xid, _ = await repository.snapshot_horizon(conn)
-        now = await conn.fetchval("SELECT clock_timestamp()")
+        now = await clock.database_now(conn)
         subjects = await load_subjects(
             session, scope.provider_id, missing, as_of=now, window_days=DEFAULT_WINDOW_DAYS
         )

@@ -9,6 +9,9 @@ from typing import Any
 
 import asyncpg
 
+from service import clock
+from service.status.evaluation.counting import SILENCE_DAYS
+
 # The first key of the per-innovation lock that serialises recomputes: ASCII "proj".
 PROJECTION_LOCK_CLASS = 0x70726F6A
 
@@ -99,8 +102,12 @@ class StoredProjection:
 
 async def snapshot_horizon(conn: asyncpg.Connection) -> tuple[int, datetime]:
     """`pg_snapshot_xmax` of the current snapshot (every transaction below it has ended or is
-    invisible to it, every one from it on is invisible), and the transaction's `now()`."""
-    row = await conn.fetchrow("SELECT (pg_snapshot_xmax(pg_current_snapshot())::text)::bigint, now()")
+    invisible to it, every one from it on is invisible), and the transaction's `now()` (or the
+    clock's fixed moment)."""
+    row = await conn.fetchrow(
+        "SELECT (pg_snapshot_xmax(pg_current_snapshot())::text)::bigint, coalesce($1::timestamptz, now())",
+        clock.fixed(),
+    )
     assert row is not None
     return int(row[0]), row[1]
 
@@ -305,17 +312,47 @@ async def innovation_services(
     return rows[0][0], sorted(r[1] for r in rows if r[1] is not None)
 
 
-async def stale_innovations(conn: asyncpg.Connection) -> list[tuple[uuid.UUID, uuid.UUID]]:
-    """Innovations with a projection last checked before the start of the current local day of one
-    of its services: the clock alone may have moved their status since (a month boundary, a
-    starter's deadline, 60 silent days, the window's start all move at local midnight)."""
+async def stale_innovations(
+    conn: asyncpg.Connection, *, window_days: int
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Innovations with a projection the clock alone may have moved since it was last checked.
+
+    Most of what time moves turns at local midnight in a service's zone (a month boundary, a
+    starter's deadline). Two things do not: the window begins at the month boundary nearest
+    `window_days` back, which turns when that moment passes the middle of a month (midday, in a
+    31-day month); and the 60 silent days are exact hours, so across a change of the clocks their
+    month turns an hour off midnight. Each is checked as the evaluation computes it
+    (`service.status.evaluation.periods`), in hours as it counts them.
+    """
     rows = await conn.fetch(
         """
+        WITH k AS (
+          SELECT $1::timestamptz AS now, make_interval(hours => $2::int) AS window_length,
+                 make_interval(hours => $3::int) AS silence
+        )
         SELECT DISTINCT p.organisation_id, p.innovation_id
           FROM status_projection p
           JOIN service s ON s.organisation_id = p.organisation_id AND s.id = ANY(p.service_ids)
-         WHERE p.checked_at < date_trunc('day', now() AT TIME ZONE s.timezone) AT TIME ZONE s.timezone
-        """
+         CROSS JOIN k
+         -- The month the window's first day falls in now, and when its start turns past it.
+         CROSS JOIN LATERAL (
+               SELECT date_trunc('month', (k.now - k.window_length) AT TIME ZONE s.timezone) AS m
+         ) AS target
+         CROSS JOIN LATERAL (
+               SELECT target.m AT TIME ZONE s.timezone AS starts,
+                      (target.m + interval '1 month') AT TIME ZONE s.timezone AS ends
+         ) AS month
+         CROSS JOIN LATERAL (
+               SELECT month.starts + (month.ends - month.starts) / 2 + k.window_length AS at
+         ) AS turn
+         WHERE p.checked_at < date_trunc('day', k.now AT TIME ZONE s.timezone) AT TIME ZONE s.timezone
+            OR (p.checked_at <= turn.at AND turn.at < k.now)
+            OR date_trunc('month', (p.checked_at - k.silence) AT TIME ZONE s.timezone)
+               <> date_trunc('month', (k.now - k.silence) AT TIME ZONE s.timezone)
+        """,
+        await clock.database_now(conn, transaction_start=True),
+        window_days * 24,  # in hours, as the evaluation subtracts them: days would follow clock changes
+        SILENCE_DAYS * 24,
     )
     return [(r[0], r[1]) for r in rows]
 

@@ -17,6 +17,7 @@ import asyncpg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from service import clock
 from service.database import driver_connection
 from service.errors import NotFound
 from service.jobs.queue import enqueue_recompute
@@ -123,7 +124,7 @@ async def _compute_on_read(
     """The projection computed now, stored unless a worker stored one meanwhile, and queued."""
     conn = await driver_connection(session)
     data_xid, _ = await repository.snapshot_horizon(conn)
-    now = await conn.fetchval("SELECT clock_timestamp()")
+    now = await clock.database_now(conn)
     subjects = await load_subjects(
         session, scope.provider_id, [innovation_id], as_of=now, window_days=DEFAULT_WINDOW_DAYS
     )

@@ -8,12 +8,12 @@ written to the access log.
 """
 
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import clock
 from service.auth.principal import Principal
 from service.errors import InvalidInput
 from service.policy import Permission, allowed
@@ -55,7 +55,7 @@ class StaffMembers(ReferenceService[StaffMember, StaffMemberPublic, StaffFilter]
     def listed(self, principal: Principal, filters: StaffFilter) -> Select[StaffMember]:
         """Current staff by default; `include_leavers` adds those who have left, `active_on` asks
         about a day."""
-        return repository.listed(principal, filters, today=datetime.now(UTC).date())
+        return repository.listed(principal, filters, today=clock.today())
 
     def stored_values(self, payload: StaffMemberFields) -> dict[str, Any]:
         return {

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import clock
 from service.auth.principal import Principal
 from service.errors import InvalidInput, NotFound, ProblemError
 from service.moments import CLOCK_SKEW
@@ -44,7 +45,7 @@ def invalid_field(field: str, rule: str, message: str) -> InvalidInput:
 
 def resolve_moments(as_of: datetime | None, known_at: datetime | None) -> tuple[datetime, datetime | None]:
     """`as_of` defaults to `known_at` (what the status said that day), else now; neither in the future."""
-    now = datetime.now(UTC)
+    now = clock.now()
     for name, value in (("as_of", as_of), ("known_at", known_at)):
         if value is not None and value.tzinfo is None:
             raise invalid_field(name, "timezone_required", "give a time zone, e.g. 2026-03-01T00:00:00Z")

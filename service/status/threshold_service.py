@@ -7,12 +7,13 @@ them anyway). Every change is written to the access log.
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service import clock
 from service.audit.service import record_access
 from service.auth.principal import Principal
 from service.errors import Forbidden, NotFound
@@ -61,7 +62,7 @@ async def get_innovation_thresholds(
     *, session: AsyncSession, principal: Principal, innovation_id: uuid.UUID
 ) -> ThresholdsView:
     check(principal, Permission.status_read, Permission.thresholds_manage)
-    scope = await innovation_scope(session, principal, innovation_id, as_of=datetime.now(UTC))
+    scope = await innovation_scope(session, principal, innovation_id, as_of=clock.now())
     row, updated_at = await _innovation(session, scope.provider_id, innovation_id)
     provider = await provider_setup.provider_thresholds(session, scope.provider_id)
     return _view(innovation_id, provider, row.thresholds, updated_at)
@@ -72,7 +73,7 @@ async def put_innovation_thresholds(
 ) -> ThresholdsView:
     """Replace the innovation's overrides (an empty document goes back to the provider's defaults)."""
     check(principal, Permission.thresholds_manage)
-    scope = await innovation_scope(session, principal, innovation_id, as_of=datetime.now(UTC))
+    scope = await innovation_scope(session, principal, innovation_id, as_of=clock.now())
     if scope.access is not Access.own:
         raise Forbidden("only the provider's own quality lead may tune its thresholds")
     cleaned = validate_overrides(overrides)
