@@ -29,7 +29,7 @@ import shutil
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -38,11 +38,25 @@ from typing import Any, Literal, cast
 import asyncpg
 import httpx
 
-from bench.common import BENCH_DIR, bearer, running_server
+from bench.common import BENCH_DIR, bearer, running_server, worker_process
 from bench.status_baseline import RawAggregate, time_raw_aggregate
+from bench.status_freshness import Freshness, measure_freshness, writable_scope
 from bench.status_graphql import graphql_status_request
 from bench.status_http import CONCURRENCY, REQUESTS, Request, Timing, measure
 from bench.status_load import Loaded, load_provider
+from bench.status_portfolio import PortfolioWorld, load_portfolio
+from bench.status_projections import (
+    STATUS_POLL,
+    STATUSES_POLL,
+    PortfolioRun,
+    Recompute,
+    compare_requests,
+    poll_request,
+    portfolio_requests,
+    print_projections,
+    project_all,
+    project_portfolio,
+)
 from bench.status_report import STATUS, STATUS_SERVICE, one_client, print_report
 from service import embedded_postgres
 from service.database import asyncpg_connect_kwargs, to_asyncpg_url
@@ -51,6 +65,8 @@ from service.migrate import upgrade_async
 SIZES = tuple(int(n) for n in os.environ.get("INGRAIN_BENCH_STATUS_SIZES", "100000,1000000").split(","))
 ROLLUPS = os.environ.get("INGRAIN_BENCH_STATUS_ROLLUPS", "rebuild")
 RAW_RUNS = int(os.environ.get("INGRAIN_BENCH_STATUS_RAW_RUNS", "7"))
+PORTFOLIO_PROVIDERS = int(os.environ.get("INGRAIN_BENCH_PORTFOLIO_PROVIDERS", "500"))
+PORTFOLIO_TOUCHPOINTS = int(os.environ.get("INGRAIN_BENCH_PORTFOLIO_TOUCHPOINTS", "60"))
 STAGES = {"not_started", "pilot", "embedding", "embedded", "at_risk", "fading"}
 
 
@@ -62,6 +78,8 @@ class SizeRun:
     timings: dict[str, Timing] = field(default_factory=dict)
     stage: str = ""
     migrate_seconds: float = 0.0
+    recomputes: list[Recompute] = field(default_factory=list)
+    freshness: Freshness | None = None
 
 
 def with_database(url: str, name: str) -> str:
@@ -172,20 +190,79 @@ async def run_size(server_url: str, size: int) -> SizeRun:
             await conn.close()
         print(f"[{label}] raw aggregate p50 {raw.p50 * 1000:.0f} ms", flush=True)
         run = SizeRun(size, loaded, raw, migrate_seconds=migrate_seconds)
+        # Every projection computed before any read is timed, as the job workers would have.
+        cast_ = loaded.cast
+        run.recomputes = await project_all(
+            url,
+            loaded.organisation_id,
+            [(i.spec.name, i.id, len(i.service_indexes)) for i in cast_.innovations],
+        )
+        for r in run.recomputes:
+            print(
+                f"[{label}] recompute {r.label} ({r.scopes} projections): first {r.first * 1000:.0f} ms, "
+                f"again {r.again * 1000:.0f} ms",
+                flush=True,
+            )
         requests, innovation_id = requests_for(loaded)
+        path = f"/v1/innovations/{innovation_id}/status"
+        requests = compare_requests(path, check_status) + requests
         async with running_server(url) as base_url:
             headers = bearer(loaded.organisation_id, role="quality_lead", sub="bench-quality-lead")
             async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120) as client:
+                for poll_label, poll_path in ((STATUS_POLL, path), (STATUSES_POLL, "/v1/status")):
+                    tag = (await client.get(poll_path)).headers.get("etag")
+                    if tag:
+                        requests.append(poll_request(poll_label, poll_path, tag))
                 for request in requests:
-                    timing = await measure(client, request)
-                    run.timings[request.label] = timing
-                    print(
-                        f"[{label}] {request.label}: p50 {timing.p50 * 1000:.1f} ms, "
-                        f"p95 {timing.p95 * 1000:.1f} ms ({timing.count} requests)",
-                        flush=True,
-                    )
-                response = await client.get(f"/v1/innovations/{innovation_id}/status")
+                    await time_request(client, request, run.timings, label)
+                response = await client.get(path)
                 run.stage = response.json()["stage"]
+            if size == SIZES[-1]:
+                writer = {
+                    **bearer(loaded.organisation_id, role="integration", sub="bench-fresh"),
+                    "Content-Type": "application/json",
+                }
+                async with worker_process(url, output=BENCH_DIR / "status-worker.log"):
+                    run.freshness = await measure_freshness(
+                        base_url, url, writable_scope(cast_), writer, progress=progress(label)
+                    )
+        return run
+
+
+def progress(label: str) -> Callable[[str], None]:
+    return lambda text: print(f"[{label}] {text}", flush=True)
+
+
+async def time_request(
+    client: httpx.AsyncClient, request: Request, timings: dict[str, Timing], label: str
+) -> Timing:
+    timing = await measure(client, request)
+    timings[request.label] = timing
+    print(
+        f"[{label}] {request.label}: p50 {timing.p50 * 1000:.1f} ms, p95 {timing.p95 * 1000:.1f} ms, "
+        f"p99 {timing.p99 * 1000:.1f} ms, {timing.per_second:.1f}/s ({timing.count} requests)",
+        flush=True,
+    )
+    return timing
+
+
+async def run_portfolio(server_url: str) -> PortfolioRun:
+    async with fresh_database(server_url, "bench_status_portfolio") as url:
+        await upgrade_async(url)
+        print(f"[portfolio] loading {PORTFOLIO_PROVIDERS} providers …", flush=True)
+        world: PortfolioWorld = await load_portfolio(url, PORTFOLIO_PROVIDERS, PORTFOLIO_TOUCHPOINTS)
+        print(
+            f"[portfolio] loaded {world.touchpoints:,} touchpoints ({world.links:,} links) in "
+            f"{world.reference_seconds:.1f} s + {world.touchpoint_seconds:.1f} s",
+            flush=True,
+        )
+        run = PortfolioRun(world, await project_portfolio(url, world))
+        print(f"[portfolio] projections computed in {run.project_seconds:.1f} s", flush=True)
+        async with running_server(url) as base_url:
+            headers = bearer(world.commissioner_id, role="commissioner", sub="bench-commissioner")
+            async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=120) as client:
+                for request in await portfolio_requests(client, run):
+                    await time_request(client, request, run.timings, "portfolio")
         return run
 
 
@@ -197,10 +274,14 @@ async def main() -> int:
         flush=True,
     )
     runs = []
+    portfolio: PortfolioRun | None = None
     async with embedded_server() as server_url:
         for size in SIZES:
             runs.append(await run_size(server_url, size))
+        if PORTFOLIO_PROVIDERS:
+            portfolio = await run_portfolio(server_url)
     ok = print_report(runs, total_seconds=time.perf_counter() - started)
+    ok &= print_projections(runs, portfolio)
     return 0 if ok else 1
 
 
