@@ -2,7 +2,7 @@
 
 On a throwaway embedded Postgres it loads a provider with TOUCHPOINTS touchpoints of history
 (bench/status_load.py), a commissioner granted it, computes every projection, and serves
-`ingrain serve` with its job workers in-process (INGRAIN_JOBS_IN_PROCESS). Then:
+`ingrain serve` with one `ingrain worker` process beside it (or its workers in-process). Then:
 1. ingest alone: BATCH_CLIENTS clients post batches of BATCH daily notes back to back for
    ALONE_SECONDS: rows/s;
 2. the mix, for SECONDS: the same batch clients, and beside them, each at a steady pace, single
@@ -14,7 +14,8 @@ status latencies during ingest (p50/p95/p99), the peak resident memory of every 
 (VmHWM from /proc, sampled every second) and ingest rows/s in the mix against ingest alone.
 
 Settings (environment): INGRAIN_BENCH_LOAD_SECONDS (60), INGRAIN_BENCH_LOAD_ALONE_SECONDS (20),
-INGRAIN_BENCH_LOAD_TOUCHPOINTS (100,000), INGRAIN_BENCH_LOAD_RATES (per second, single posts,
+INGRAIN_BENCH_LOAD_TOUCHPOINTS (100,000), INGRAIN_BENCH_LOAD_WORKER (`process`: an `ingrain worker`
+beside the server; `in-process`: inside it), INGRAIN_BENCH_LOAD_RATES (per second, single posts,
 REST status, GraphQL status, portfolio polls: `10,20,5,1`).
 """
 
@@ -42,6 +43,7 @@ from bench.common import (
     memory_kib,
     percentile,
     process_tree,
+    worker_process,
 )
 from bench.status_freshness import Scope, note, writable_scope
 from bench.status_graphql import graphql_status_request
@@ -59,6 +61,9 @@ BATCH = 100
 STATUS_P99_GOAL_MS = 50.0
 RSS_GOAL_MIB = 300.0
 INGEST_RATIO_GOAL = 0.9
+# Where the job workers run: `process`, one `ingrain worker` beside `ingrain serve` (a deployment's
+# shape), or `in-process`, inside `ingrain serve` (INGRAIN_JOBS_IN_PROCESS, as `make run` does).
+WORKER = os.environ.get("INGRAIN_BENCH_LOAD_WORKER", "process")
 
 ClientFactory = Callable[[dict[str, str]], httpx.AsyncClient]
 
@@ -195,7 +200,7 @@ async def run_mix(
         async with client_for(headers) as client:
             n = 0
             next_at = time.perf_counter()
-            while next_at < stop_at:
+            while next_at < stop_at and time.perf_counter() < stop_at:
                 await step(client, n)  # type: ignore[misc]
                 n += 1
                 next_at += interval
@@ -247,7 +252,13 @@ async def run_mix(
 
     started = time.perf_counter()
     stop_at = started + seconds
-    tasks = [batches(n) for n in range(BATCH_CLIENTS)]
+
+    async def ingest() -> None:
+        await asyncio.gather(*(batches(n) for n in range(BATCH_CLIENTS)))
+        # Rows per second over the batch clients' own time (the last batch ends after `seconds`).
+        mix.seconds = time.perf_counter() - started
+
+    tasks = [ingest()]
     if mixed:
         singles, rest, graph, polls = rates
         tasks += [
@@ -257,7 +268,6 @@ async def run_mix(
             paced(polls, commissioner, portfolio),
         ]
     await asyncio.gather(*tasks)
-    mix.seconds = time.perf_counter() - started
     return mix
 
 
@@ -306,11 +316,12 @@ def report(alone: Mix, mixed: Mix, memory: dict[str, int]) -> bool:
     return ok
 
 
-async def sample_memory(pid: int, peaks: dict[str, int], stop: asyncio.Event) -> None:
+async def sample_memory(pids: dict[str, int], peaks: dict[str, int], stop: asyncio.Event) -> None:
     while True:
-        for n, member in enumerate(process_tree(pid)):
-            name = "ingrain serve" if n == 0 else f"ingrain serve child {member}"
-            peaks[name] = max(peaks.get(name, 0), memory_kib(member)[1])
+        for label, pid in pids.items():
+            for n, member in enumerate(process_tree(pid)):
+                name = label if n == 0 else f"{label} child {member}"
+                peaks[name] = max(peaks.get(name, 0), memory_kib(member)[1])
         if stop.is_set():
             return
         with contextlib.suppress(TimeoutError):
@@ -330,14 +341,20 @@ async def main() -> int:
         loading = time.perf_counter()
         world = await prepare_world(url, TOUCHPOINTS)
         print(f"loaded and projected in {time.perf_counter() - loading:.1f} s", flush=True)
-        server = ingrain_server(url, env={"INGRAIN_JOBS_IN_PROCESS": "true"})
+        in_process = WORKER == "in-process"
+        server = ingrain_server(url, env={"INGRAIN_JOBS_IN_PROCESS": "true" if in_process else "false"})
         server.output = BENCH_DIR / "load-server.log"
+        workers = contextlib.AsyncExitStack()
         await server.start()
         try:
             assert server.process is not None
             peaks: dict[str, int] = {}
             stop = asyncio.Event()
-            sampler = asyncio.create_task(sample_memory(server.process.pid, peaks, stop))
+            pids = {"ingrain serve": server.process.pid}
+            if not in_process:
+                output = BENCH_DIR / "load-worker.log"
+                pids["ingrain worker"] = await workers.enter_async_context(worker_process(url, output=output))
+            sampler = asyncio.create_task(sample_memory(pids, peaks, stop))
 
             def client_for(headers: dict[str, str]) -> httpx.AsyncClient:
                 return httpx.AsyncClient(base_url=server.base_url, headers=headers, timeout=60)
@@ -349,7 +366,9 @@ async def main() -> int:
             stop.set()
             await sampler
         finally:
+            await workers.aclose()
             await server.stop()
+    print(f"job workers: {WORKER}")
     ok = report(alone, mixed, peaks)
     print(f"bench ran {time.perf_counter() - started:.0f} s")
     return 0 if ok else 1
