@@ -5,7 +5,7 @@ PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 python3.11; 
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck pytest openapi migrate demo bench-ingest bench-status install install-dev clean
+.PHONY: run test lint typecheck pytest openapi migrate demo bench-ingest bench-status bench-load install install-dev clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Ingrain needs Python 3.11 or newer on the PATH" >&2; exit 1; }
@@ -57,9 +57,14 @@ demo: install
 bench-ingest: install-dev
 	$(BIN)/python -m bench.ingest
 
-## bench-status: status reads at 100k and 1M touchpoints against a raw SQL aggregate
+## bench-status: status reads at 100k and 1M touchpoints, projected against computed on read and a raw
+## SQL aggregate; recompute cost, freshness under ingest, a 500-provider commissioner portfolio
 bench-status: install-dev
 	$(BIN)/python -m bench.status
+
+## bench-load: 60 s of mixed load (INGRAIN_BENCH_LOAD_SECONDS) against one served instance, ingest alone as baseline
+bench-load: install-dev
+	$(BIN)/python -m bench.mixed
 
 clean:
 	rm -rf $(VENV) .data .bench

@@ -247,3 +247,53 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
         return float("nan")
     position = min(len(sorted_values) - 1, max(0, round(fraction * (len(sorted_values) - 1))))
     return sorted_values[position]
+
+
+@asynccontextmanager
+async def worker_process(database_url: str, *, output: Path | None = None) -> AsyncIterator[int]:
+    """`ingrain worker` against `database_url`, for the block; yields its process id."""
+    with contextlib.ExitStack() as files:
+        stdout = files.enter_context(output.open("ab")) if output else None
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "service",
+            "worker",
+            env={**os.environ, "INGRAIN_DATABASE_URL": database_url, "INGRAIN_LOG_LEVEL": "warning"},
+            cwd=PROJECT_ROOT,
+            stdout=stdout,
+            stderr=asyncio.subprocess.STDOUT if stdout else None,
+        )
+    try:
+        yield process.pid
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), timeout=30)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (from /proc), e.g. uvicorn's worker processes."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                queue += [int(c) for c in task.read_text().split()]
+    return found
+
+
+def memory_kib(pid: int) -> tuple[int, int]:
+    """(resident now, peak resident) of a process in KiB: /proc's VmRSS and VmHWM; (0, 0) once gone."""
+    values = {"VmRSS": 0, "VmHWM": 0}
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in values:
+                values[name] = int(value.split()[0])
+    return values["VmRSS"], values["VmHWM"]

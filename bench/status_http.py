@@ -1,4 +1,4 @@
-"""Timing status reads over HTTP: bounded requests from a few concurrent clients, p50 and p95."""
+"""Timing status reads over HTTP: bounded requests from a few concurrent clients, p50, p95 and p99."""
 
 import asyncio
 import os
@@ -30,6 +30,12 @@ class Request:
     check: Callable[[Any], None] | None = None
     # One client instead of CONCURRENCY: the service time alone, without queueing behind others.
     sequential: bool = False
+    headers: dict[str, str] | None = None
+    # The status every answer must have: 304 for a poll with `If-None-Match` (no body to check).
+    expect: int = 200
+    # How many timed requests (default INGRAIN_BENCH_STATUS_REQUESTS), after how many untimed.
+    count: int | None = None
+    warm_up: int = WARM_UP
 
 
 @dataclass(frozen=True)
@@ -48,13 +54,23 @@ class Timing:
         return percentile(sorted(self.seconds), 0.95)
 
     @property
+    def p99(self) -> float:
+        return percentile(sorted(self.seconds), 0.99)
+
+    @property
     def count(self) -> int:
         return len(self.seconds)
 
+    @property
+    def per_second(self) -> float:
+        return self.count / self.wall_seconds if self.wall_seconds else float("nan")
+
 
 async def _send(client: httpx.AsyncClient, request: Request) -> httpx.Response:
-    response = await client.request(request.method, request.path, params=request.params, json=request.json)
-    if response.status_code != 200:
+    response = await client.request(
+        request.method, request.path, params=request.params, json=request.json, headers=request.headers
+    )
+    if response.status_code != request.expect:
         raise RuntimeError(f"{request.label}: {response.status_code} {response.text[:500]}")
     return response
 
@@ -68,15 +84,15 @@ async def measure(
     deadline_seconds: float = SECONDS_PER_ENDPOINT,
 ) -> Timing:
     """Warm up, then `requests` requests from `concurrency` clients; each latency in seconds."""
-    for _ in range(WARM_UP):
+    for _ in range(max(1, request.warm_up)):
         response = await _send(client, request)
-    if request.check is not None:
+    if request.check is not None and request.expect == 200:
         request.check(response.json())
     size = len(response.content)
     if concurrency is None:
         concurrency = 1 if request.sequential else CONCURRENCY
     latencies: list[float] = []
-    remaining = requests if requests is not None else REQUESTS
+    remaining = requests if requests is not None else request.count or REQUESTS
     started = time.perf_counter()
     stop_at = started + deadline_seconds
 
