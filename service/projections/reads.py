@@ -16,7 +16,7 @@ from service.projections.compute import project, scope_key
 from service.projections.repository import ProjectedBody
 from service.projections.service import DEFAULT_WINDOW_DAYS, projected_history, projected_status
 from service.scoping import ProviderScope
-from service.status.access import innovation_scope
+from service.status.access import readable_scopes
 from service.status.schemas import EmbeddingStatus, InnovationStatuses, StatusHistory
 from service.status.sources import provider_setup
 from service.status.subjects import load_subjects
@@ -35,12 +35,16 @@ async def _visible_scope(
 ) -> tuple[ProviderScope, list[uuid.UUID]]:
     """The caller's scope over the innovation's provider and the services asked about, refused
     as the read computed on read refuses them."""
-    conn = await driver_connection(session)
-    scope = await innovation_scope(
-        session, principal, innovation_id, as_of=await clock.database_now(conn, transaction_start=True)
+    # One statement finds the provider and the services; the caller's scope over that provider is
+    # the one `innovation_scope` would find, without looking the provider up again.
+    found = await repository.innovation_services(await driver_connection(session), innovation_id)
+    scopes = (
+        await readable_scopes(session, principal, as_of=clock.now(), provider_id=found[0]) if found else []
     )
-    found = await repository.innovation_services(conn, innovation_id)
-    visible = sorted(s for s in (found[1] if found else []) if scope.may_see_service(s))
+    if found is None or not scopes:
+        raise NotFound(f"no innovation {innovation_id}")
+    scope = scopes[0]
+    visible = sorted(s for s in found[1] if scope.may_see_service(s))
     if not visible:
         raise NotFound(f"no innovation {innovation_id}")
     if service_id is None:
