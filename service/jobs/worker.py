@@ -40,7 +40,7 @@ WRITERS_TIMEOUT_SECONDS = 10.0
 REQUEUE_STALE_CRON = "7 * * * *"
 
 
-async def release_and_wait_for_writers(engine: AsyncEngine, job_id: int) -> None:
+async def release_and_wait_for_writers(engine: AsyncEngine, job_id: int) -> int:
     """Make the job cover every write whose mark it absorbed, and no later one.
 
     pgqueuer skips an enqueue whose dedupe key belongs to a job that is queued *or picked*. So:
@@ -48,6 +48,9 @@ async def release_and_wait_for_writers(engine: AsyncEngine, job_id: int) -> None
     2. every transaction that may have enqueued onto the key before that (and so was skipped) has
        its transaction id in the snapshot taken just after; the job waits until each has ended, so
        the snapshot it then computes in sees all of them.
+
+    Returns the snapshot horizon (`pg_snapshot_xmax`) once they have: any snapshot whose horizon is
+    above it was taken later, so it sees every write this job stands for (see `recompute`).
     """
     async with engine.connect() as connection:
         driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
@@ -63,6 +66,8 @@ async def release_and_wait_for_writers(engine: AsyncEngine, job_id: int) -> None
             if asyncio.get_running_loop().time() > deadline:
                 raise TimeoutError("writers still running; the recompute is retried")
             await asyncio.sleep(0.01)
+        horizon: int = await driver.fetchval("SELECT (pg_snapshot_xmax(pg_current_snapshot())::text)::bigint")
+        return horizon
 
 
 def _retrying(parameters: EntrypointExecutorParameters) -> DatabaseRetryEntrypointExecutor:
@@ -79,8 +84,8 @@ def build(engine: AsyncEngine, connection: asyncpg.Connection) -> PgQueuer:
     @pgq.entrypoint(RECOMPUTE, executor_factory=_retrying)
     async def recompute_status(job: Job) -> None:
         organisation_id, innovation_id = read_payload(job.payload)
-        await release_and_wait_for_writers(engine, job.id)
-        await recompute(engine, organisation_id, innovation_id)
+        covered_after = await release_and_wait_for_writers(engine, job.id)
+        await recompute(engine, organisation_id, innovation_id, covered_after=covered_after)
 
     @pgq.schedule(REQUEUE_STALE, REQUEUE_STALE_CRON)
     async def requeue_stale(schedule: Schedule) -> None:

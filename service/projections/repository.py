@@ -112,6 +112,15 @@ async def snapshot_horizon(conn: asyncpg.Connection) -> tuple[int, datetime]:
     return int(row[0]), row[1]
 
 
+async def computed_after(conn: asyncpg.Connection, innovation_id: uuid.UUID, horizon: int) -> bool:
+    """Whether the innovation has projections and every one was computed in a snapshot whose
+    horizon (`data_xid`) is above `horizon`."""
+    lowest = await conn.fetchval(
+        "SELECT min(data_xid) FROM status_projection WHERE innovation_id = $1", innovation_id
+    )
+    return lowest is not None and int(lowest) > horizon
+
+
 async def stored(conn: asyncpg.Connection, innovation_id: uuid.UUID) -> list[StoredProjection]:
     rows = await conn.fetch(
         """

@@ -47,8 +47,20 @@ def _serialization_failure(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) == "40001"
 
 
-async def recompute(engine: AsyncEngine, organisation_id: uuid.UUID, innovation_id: uuid.UUID) -> None:
-    """Recompute every projection of the innovation (see the module's docstring)."""
+async def recompute(
+    engine: AsyncEngine,
+    organisation_id: uuid.UUID,
+    innovation_id: uuid.UUID,
+    *,
+    covered_after: int | None = None,
+) -> None:
+    """Recompute every projection of the innovation (see the module's docstring).
+
+    With `covered_after` (a snapshot horizon by which every write the job stands for had ended), a
+    recompute is skipped when every stored projection of the innovation was computed in a snapshot
+    whose horizon is above it: taken later, it already sees those writes. Under a steady stream of
+    writes, jobs queued behind one recompute of a busy innovation are thus answered by it.
+    """
     async with engine.connect() as connection:
         raw = await connection.get_raw_connection()
         driver: asyncpg.Connection = raw.driver_connection
@@ -59,6 +71,10 @@ async def recompute(engine: AsyncEngine, organisation_id: uuid.UUID, innovation_
             innovation_lock_key(innovation_id),
         )
         try:
+            if covered_after is not None and await repository.computed_after(
+                driver, innovation_id, covered_after
+            ):
+                return
             await connection.execution_options(isolation_level="REPEATABLE READ")
             for attempt in range(SERIALIZATION_ATTEMPTS):
                 try:

@@ -16,6 +16,7 @@ from service.jobs.queue import enqueue_recompute
 from service.jobs.worker import requeue_stale_projections
 from service.projections import repository
 from service.projections.compute import without_moments
+from service.projections.service import recompute
 from tests import factories
 from tests.graphql.status_world import NOW, StatusWorld, ago, build_status_world, delivery
 from tests.projections.support import drain, queued
@@ -241,6 +242,30 @@ async def test_an_older_result_is_never_written_over_a_newer_one(
         await repository.upsert(conn, [older])
         stored = await conn.fetchrow("SELECT content_hash, data_xid, body->>'stage' FROM status_projection")
         assert tuple(stored) == ("newer", row["data_xid"] + 10, "embedded")
+    finally:
+        await conn.close()
+
+
+async def test_a_job_whose_writes_a_later_snapshot_already_saw_is_answered_by_it(
+    app: Any, client: httpx.AsyncClient, session: AsyncSession, tokens: TokenFactory
+) -> None:
+    world = await build_status_world(session, client, tokens, services=1, days=10)
+    innovation_id = world.innovation_ids[0]
+    assert (
+        await client.get(f"/v1/innovations/{innovation_id}/status", headers=world.manager)
+    ).status_code == 200
+    conn = await _connect(app)
+    try:
+        state = "SELECT data_xid, checked_at FROM status_projection WHERE innovation_id = $1"
+        stored = await conn.fetchrow(state, innovation_id)
+        # Its writes had all ended below the stored snapshot's horizon: that snapshot saw them.
+        await recompute(app.state.engine, world.org.id, innovation_id, covered_after=stored["data_xid"] - 1)
+        assert await conn.fetchrow(state, innovation_id) == stored
+        # Not above it: the stored snapshot may have missed them, so the job recomputes.
+        await recompute(app.state.engine, world.org.id, innovation_id, covered_after=stored["data_xid"])
+        again = await conn.fetchrow(state, innovation_id)
+        assert again["checked_at"] > stored["checked_at"]
+        assert again["data_xid"] >= stored["data_xid"]
     finally:
         await conn.close()
 
