@@ -43,6 +43,10 @@ class Selection:
             self.sort,
         ]
 
+    @property
+    def filters(self) -> bool:
+        return bool(self.stages or self.indicator or self.innovation)
+
     def keeps(self, statuses: InnovationStatuses) -> bool:
         row = statuses.provider
         if self.stages and row.stage not in self.stages:
@@ -107,7 +111,7 @@ def select(providers: list[PortfolioProvider], chosen: Selection) -> list[Portfo
     kept = [
         p.model_copy(update={"innovations": [i for i in p.innovations if chosen.keeps(i)]}) for p in providers
     ]
-    if chosen != Selection():
+    if chosen.filters:  # a sort alone leaves off nobody
         kept = [p for p in kept if p.innovations]
     if chosen.sort is None:
         return kept

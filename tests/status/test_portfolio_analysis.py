@@ -10,6 +10,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.portfolio.schemas import PortfolioProvider
+from service.portfolio.selection import select, selection
 from service.portfolio.spreadsheet import COLUMNS, text_cell
 from service.status.present import COUNTS_PEOPLE
 from tests import factories
@@ -45,6 +47,8 @@ async def _portfolio(session: AsyncSession) -> tuple[Any, list[Any]]:
         home.org.name, home.innovation.name = provider, innovation
     for home in (steady, solo, quiet):
         await factories.commissioning(session, council, home.org)
+    # A provider with nothing in scope yet: a sort keeps it, a filter leaves it off.
+    await factories.commissioning(session, council, await factories.organisation(session, name="Cedar Lodge"))
     await session.commit()
     return council, [steady, solo, quiet]
 
@@ -102,9 +106,22 @@ async def test_filters_sort_and_medians(
     assert _rows(await get(innovation="nothing like it")) == []
 
     # Sort: providers by name, each way; a provider's innovations by stage.
-    by_provider = [r[0] for r in _rows(await get(sort="provider"))]
-    assert by_provider == sorted(by_provider, key=str.casefold)
-    assert [r[0] for r in _rows(await get(sort="-provider"))] == by_provider[::-1]
+    by_provider = [p["provider_name"] for p in (await get(sort="provider"))["items"]]
+    assert by_provider == sorted(by_provider, key=str.casefold) and "Cedar Lodge" in by_provider
+    assert [p["provider_name"] for p in (await get(sort="-provider"))["items"]] == by_provider[::-1]
+    assert "Cedar Lodge" not in {p["provider_name"] for p in piloted["items"]}
+    # Within a provider, by stage (lifecycle order) or name: the answer's rows put under one provider.
+    one = PortfolioProvider.model_validate(
+        {**everything["items"][0], "innovations": [i for p in everything["items"] for i in p["innovations"]]}
+    )
+    for sort, expected in (
+        ("stage", ["Structured buddying", "+Night reflection", "Proactive engagement"]),
+        ("-stage", ["Proactive engagement", "+Night reflection", "Structured buddying"]),
+        ("innovation", ["+Night reflection", "Proactive engagement", "Structured buddying"]),
+        ("-innovation", ["Structured buddying", "Proactive engagement", "+Night reflection"]),
+    ):
+        [ordered] = select([one], selection(sort=sort))
+        assert [i.innovation_name for i in ordered.innovations] == expected, sort
 
     # Medians: over the rated provider rows shown, suppressed and unrated values left out.
     supervision = {
