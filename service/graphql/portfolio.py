@@ -3,10 +3,13 @@
 Aggregates only: the statuses are REST's, over the commissioned services, with small counts withheld;
 no type here carries free text or staff or person identity. Each answer carries the REST ETag as
 `fingerprint`: poll it alone (cheap: a few queries) and ask for the rest only when it changes.
+An analyst's filters, sort and medians are REST's (service.portfolio.selection).
 """
 
+import asyncio
 import uuid
 from datetime import UTC, date, datetime
+from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -15,10 +18,11 @@ from service.graphql.connections import After, Connection, connection, page_limi
 from service.graphql.context import GraphQLInfo
 from service.graphql.permissions import policy
 from service.graphql.status.queries import WindowDays
-from service.graphql.status.types import InnovationStatuses, Stage, StageReason
+from service.graphql.status.types import IndicatorKey, InnovationStatuses, Rag, Stage, StageReason
 from service.pagination import encode_cursor
 from service.policy import Permission
 from service.portfolio import service as rules
+from service.portfolio.schemas import PortfolioPage as PortfolioPagePublic
 from service.portfolio.schemas import PortfolioProvider as PortfolioProviderPublic
 from service.portfolio.schemas import StageChange as StageChangePublic
 from service.status.service import DEFAULT_WINDOW_DAYS
@@ -29,6 +33,26 @@ PortfolioAsOf = Annotated[
 # REST's page bounds: providers are whole status evaluations; changes are light.
 MAX_PROVIDERS = 100
 MAX_CHANGES = 500
+
+
+@strawberry.enum(description="REST's `sort`: `_DESC` for descending; the order is within a page.")
+class PortfolioSort(Enum):
+    PROVIDER = "provider"
+    PROVIDER_DESC = "-provider"
+    INNOVATION = "innovation"
+    INNOVATION_DESC = "-innovation"
+    STAGE = "stage"
+    STAGE_DESC = "-stage"
+
+
+@strawberry.type(description="An indicator's median over the portfolio rows shown (REST: `medians`).")
+class IndicatorMedian:
+    key: IndicatorKey  # type: ignore[valid-type]
+    median: float | None = strawberry.field(
+        description="Over the provider rows of the innovations on the page that pass the filters, rated "
+        "green, amber or red with a value shown; suppressed and unrated values left out."
+    )
+    rows: int
 
 
 @strawberry.type
@@ -107,13 +131,29 @@ class PortfolioStatus:
     opened: strawberry.Private[rules.Portfolio]
     limit: strawberry.Private[int]
     after: strawberry.Private[str | None]
+    # The page, read once for `providers` and `medians` alike.
+    read: strawberry.Private[list[PortfolioPagePublic]]
+    reading: strawberry.Private[asyncio.Lock]
+
+    async def _page(self, info: GraphQLInfo) -> PortfolioPagePublic:
+        async with self.reading:
+            if not self.read:
+                async with info.context.unit_of_work() as session:
+                    self.read.append(
+                        await rules.portfolio_status(
+                            session=session, portfolio=self.opened, limit=self.limit, cursor=self.after
+                        )
+                    )
+        return self.read[0]
+
+    @strawberry.field(description="Each indicator's median over the page's rows (computed only when asked).")
+    async def medians(self, info: GraphQLInfo) -> list[IndicatorMedian]:
+        page = await self._page(info)
+        return [IndicatorMedian(key=m.key, median=m.median, rows=m.rows) for m in page.medians]
 
     @strawberry.field(description="A page of commissioned providers (computed only when asked).")
     async def providers(self, info: GraphQLInfo) -> Connection[PortfolioProvider]:
-        async with info.context.unit_of_work() as session:
-            page = await rules.portfolio_status(
-                session=session, portfolio=self.opened, limit=self.limit, cursor=self.after
-            )
+        page = await self._page(info)
         return connection(
             [PortfolioProvider.of(p) for p in page.items],
             cursors=[encode_cursor([str(p.provider_id)]) for p in page.items],
@@ -162,8 +202,33 @@ class PortfolioQuery:
             int, strawberry.argument(description=f"Providers per page (1–{MAX_PROVIDERS}).")
         ] = 20,
         after: After = None,
+        stage: Annotated[
+            list[Stage] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Keep innovations whose provider row is at one of these."),
+        ] = None,
+        indicator: Annotated[
+            IndicatorKey | None,  # type: ignore[valid-type]
+            strawberry.argument(description="With `rag`: keep innovations whose provider row rates it so."),
+        ] = None,
+        rag: Annotated[
+            list[Rag] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="With `indicator`: the ratings to keep."),
+        ] = None,
+        innovation: Annotated[
+            str | None,
+            strawberry.argument(description="Keep innovations whose name contains this (any case)."),
+        ] = None,
+        sort: PortfolioSort | None = None,
     ) -> PortfolioStatus:
         limit = page_limit(first, maximum=MAX_PROVIDERS)
+        selection = rules.parse_selection(
+            # The enums' members are REST's strings already.
+            stage=stage,
+            indicator=indicator,
+            rag=rag,
+            innovation=innovation,
+            sort=sort.value if sort is not None else None,
+        )
         async with info.context.unit_of_work() as session:
             portfolio = await rules.open_portfolio(
                 session=session,
@@ -172,6 +237,7 @@ class PortfolioQuery:
                 window_days=window_days,
                 limit=limit,
                 cursor=after,
+                selection=selection,
             )
         return PortfolioStatus(
             as_of=portfolio.as_of,
@@ -180,6 +246,8 @@ class PortfolioQuery:
             opened=portfolio,
             limit=limit,
             after=after,
+            read=[],
+            reading=asyncio.Lock(),
         )
 
     @strawberry.field(

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 from service.status.schemas import InnovationStatuses, StageReasonPublic
-from service.status.vocabulary import Stage
+from service.status.vocabulary import IndicatorKey, Stage
 
 
 class PortfolioService(BaseModel):
@@ -25,9 +25,26 @@ class PortfolioProvider(BaseModel):
     )
 
 
+class IndicatorMedian(BaseModel):
+    """One indicator's median across the portfolio's rows, to compare a provider's value with."""
+
+    key: IndicatorKey
+    median: float | None = Field(
+        description="The median `value` of this indicator over the provider rows (one per innovation "
+        "per provider, rolled up over the commissioned services) of the innovations on this page that "
+        "pass the filters: the whole filtered portfolio when `next_cursor` is null. Only rows rated "
+        "green, amber or red count; a value withheld as small counts (null), `insufficient_evidence` "
+        "and `not_applicable` are left out. Null when no row counts."
+    )
+    rows: int = Field(description="How many rows the median is taken over.")
+
+
 class PortfolioPage(BaseModel):
     items: list[PortfolioProvider]
     next_cursor: str | None = None
+    medians: list[IndicatorMedian] = Field(
+        default_factory=list, description="Each indicator's median over the rows shown, in indicator order."
+    )
     as_of: datetime = Field(description="Default: the start of the current hour, so that polls agree.")
     window_days: int
 

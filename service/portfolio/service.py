@@ -7,6 +7,9 @@ or window computed on read. Stage changes of "now" are the change feed's `status
 events; of another moment or window, recomputed from the monthly series. Every answer carries an
 ETag derived without computing a status (for "now", from when each projection it serves was
 computed), so a client polling with `If-None-Match` gets `304 Not Modified` cheaply.
+
+An analyst's filters, sort and medians (service.portfolio.selection) shape the page after its
+statuses are read; they and the representation asked for (JSON or CSV) are part of the ETag.
 """
 
 import hashlib
@@ -36,6 +39,8 @@ from service.portfolio.schemas import (
     StageChange,
     StageChangePage,
 )
+from service.portfolio.selection import Selection, medians, select
+from service.portfolio.selection import selection as parse_selection
 from service.projections import events as change_feed
 from service.projections.service import serves as serves_projection
 from service.scoping import Access, ProviderScope
@@ -56,7 +61,7 @@ from service.status.service import (
     resolve_moments,
 )
 
-FINGERPRINT_VERSION = "2"
+FINGERPRINT_VERSION = "3"
 
 
 @dataclass(slots=True)
@@ -71,6 +76,7 @@ class Portfolio:
     etag: str
     page: list[ProviderScope] = field(default_factory=list)
     setups: dict[uuid.UUID, repository.ProviderSetup] = field(default_factory=dict)
+    selection: Selection = field(default_factory=Selection)
     # Statuses already read while deriving the ETag (projections computed on read).
     statuses: dict[uuid.UUID, list[InnovationStatuses]] | None = None
     changes: list[StageChange] | None = None
@@ -115,11 +121,15 @@ async def open_portfolio(
     window_days: int,
     limit: int,
     cursor: str | None,
+    selection: Selection | None = None,
+    representation: str = "json",
 ) -> Portfolio:
-    """The commissioned providers on `as_of`'s date, a page of them, and the ETag of that page
-    (cheap: a few queries, no status computed once its projections are stored)."""
+    """The commissioned providers on `as_of`'s date, a page of them, and the ETag of that page as
+    `selection` shapes it, in `representation` (cheap: a few queries, no status computed once its
+    projections are stored)."""
     check(principal, Permission.portfolio_read)
     check_window(window_days)
+    selection = selection or Selection()
     projected = serves_projection(as_of, None, window_days)
     moment = clock.now() if projected else portfolio_moment(as_of)
     scopes = await _commissioned(session, principal, moment)
@@ -127,14 +137,14 @@ async def open_portfolio(
     shown = page[:limit]
     material: dict[str, Any] = {
         "window_days": window_days,
-        "query": [limit, cursor],
+        "query": [limit, cursor, selection.material(), representation],
         "providers": _scopes_material(scopes),
     }
     if not projected:
         fingerprints = await repository.provider_fingerprints(session, [s.provider_id for s in scopes])
         material |= {"as_of": moment.isoformat(), "inputs": [fingerprints.get(s.provider_id) for s in scopes]}
         setups = await repository.provider_setups(session, [s.provider_id for s in shown])
-        return Portfolio(moment, window_days, False, scopes, _tag(material), page, setups)
+        return Portfolio(moment, window_days, False, scopes, _tag(material), page, setups, selection)
     setups = await repository.provider_setups(session, [s.provider_id for s in shown])
     versions: dict[tuple[uuid.UUID, str], datetime | None] | None
     versions = dict(
@@ -159,13 +169,14 @@ async def open_portfolio(
         },
         "versions": sorted((str(i), key, str(at)) for (i, key), at in versions.items()),
     }
-    return Portfolio(moment, window_days, True, scopes, _tag(material), page, setups, statuses)
+    return Portfolio(moment, window_days, True, scopes, _tag(material), page, setups, selection, statuses)
 
 
 async def portfolio_status(
     *, session: AsyncSession, portfolio: Portfolio, limit: int = 20, cursor: str | None = None
 ) -> PortfolioPage:
-    """Each commissioned provider of the page opened, with its innovations' statuses."""
+    """Each commissioned provider of the page opened, with its innovations' statuses, filtered and
+    sorted as the portfolio was opened, and each indicator's median over the rows shown."""
     page, more = portfolio.page[:limit], len(portfolio.page) > limit
     statuses = portfolio.statuses
     if statuses is None:
@@ -190,9 +201,15 @@ async def portfolio_status(
                 innovations=statuses.get(scope.provider_id, []),
             )
         )
+    # Pages follow provider ids before filtering, so a filtered page may hold fewer providers.
     next_cursor = encode_cursor([str(page[-1].provider_id)]) if more and page else None
+    items = select(items, portfolio.selection)
     return PortfolioPage(
-        items=items, next_cursor=next_cursor, as_of=portfolio.as_of, window_days=portfolio.window_days
+        items=items,
+        next_cursor=next_cursor,
+        medians=medians(items),
+        as_of=portfolio.as_of,
+        window_days=portfolio.window_days,
     )
 
 
@@ -333,8 +350,10 @@ def default_since(as_of: datetime) -> date:
 __all__ = [
     "DEFAULT_WINDOW_DAYS",
     "Portfolio",
+    "Selection",
     "open_changes",
     "open_portfolio",
+    "parse_selection",
     "portfolio_changes",
     "portfolio_status",
 ]
