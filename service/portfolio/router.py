@@ -18,7 +18,7 @@ from service.policy import Permission
 from service.portfolio import service as rules
 from service.portfolio import spreadsheet
 from service.portfolio.schemas import PortfolioPage, StageChangePage
-from service.portfolio.selection import MAX_NAME_FILTER, SORTS
+from service.portfolio.selection import MAX_NAME_FILTER, SORTS, Selection
 from service.reference.routing import problems
 from service.status.service import DEFAULT_WINDOW_DAYS, MAX_WINDOW_DAYS, MIN_WINDOW_DAYS
 from service.status.vocabulary import IndicatorKey, Rag, Stage
@@ -48,52 +48,7 @@ SortParam = Literal["provider", "-provider", "innovation", "-innovation", "stage
 assert set(SortParam.__args__) == set(SORTS)  # type: ignore[attr-defined]
 
 
-def _wants_csv(accept: str | None) -> bool:
-    """Whether the client prefers `text/csv` to JSON (by the `q` weights of its `Accept`)."""
-    weights: dict[str, float] = {}
-    for part in (accept or "").split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        weights[media.lower()] = max(quality, weights.get(media.lower(), 0.0))
-    return weights.get("text/csv", 0.0) > 0 and weights["text/csv"] >= weights.get("application/json", 0.0)
-
-
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-    return etag in tags or "*" in tags
-
-
-def _cache_headers(response: Response, etag: str) -> None:
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = "private, no-cache"
-    response.headers["Vary"] = "Accept"
-
-
-@router.get(
-    "/status",
-    operation_id="get_portfolio_status",
-    response_model=PortfolioPage,
-    responses={**problems(), **NOT_MODIFIED, **CSV_ANSWER},
-    summary="Every commissioned provider's embedding status",
-)
-async def get_portfolio_status(
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: PortfolioReader,
-    window_days: WindowDays = DEFAULT_WINDOW_DAYS,
-    as_of: AsOf = None,
-    limit: Annotated[int, Query(ge=1, le=100, description="Providers per page.")] = 20,
-    cursor: CursorParam = None,
+def portfolio_selection(
     stage: Annotated[
         str | None,
         Query(
@@ -129,6 +84,67 @@ async def get_portfolio_status(
             "order is within a page. Default: providers by id, innovations by name."
         ),
     ] = None,
+) -> Selection:
+    """The analyst's filters and sort of a portfolio page, checked (422 naming the parameter)."""
+    return rules.parse_selection(stage=stage, indicator=indicator, rag=rag, innovation=innovation, sort=sort)
+
+
+def _wants_csv(accept: str | None) -> bool:
+    """Whether the client prefers `text/csv` to JSON (by the `q` weights of its `Accept`)."""
+    weights: dict[str, float] = {}
+    for part in (accept or "").split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        weights[media.lower()] = max(quality, weights.get(media.lower(), 0.0))
+    return weights.get("text/csv", 0.0) > 0 and weights["text/csv"] >= weights.get("application/json", 0.0)
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return etag in tags or "*" in tags
+
+
+def _csv_answer(request: Request, response: Response, page: PortfolioPage) -> Response:
+    """The page as a spreadsheet file, with the headers set on `response` and a `Link` to the next."""
+    headers = dict(response.headers)
+    headers["Content-Disposition"] = f'attachment; filename="portfolio-{page.as_of.date().isoformat()}.csv"'
+    if page.next_cursor:
+        headers["Link"] = f'<{request.url.include_query_params(cursor=page.next_cursor)}>; rel="next"'
+    return Response(spreadsheet.portfolio_csv(page.items), media_type=spreadsheet.MEDIA_TYPE, headers=headers)
+
+
+def _cache_headers(response: Response, etag: str) -> None:
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["Vary"] = "Accept"
+
+
+@router.get(
+    "/status",
+    operation_id="get_portfolio_status",
+    response_model=PortfolioPage,
+    responses={**problems(), **NOT_MODIFIED, **CSV_ANSWER},
+    summary="Every commissioned provider's embedding status",
+)
+async def get_portfolio_status(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PortfolioReader,
+    selection: Annotated[Selection, Depends(portfolio_selection)],
+    window_days: WindowDays = DEFAULT_WINDOW_DAYS,
+    as_of: AsOf = None,
+    limit: Annotated[int, Query(ge=1, le=100, description="Providers per page.")] = 20,
+    cursor: CursorParam = None,
     if_none_match: IfNoneMatch = None,
 ) -> PortfolioPage | Response:
     """Providers commissioned on `as_of`'s date, each innovation's status over the commissioned
@@ -147,9 +163,7 @@ async def get_portfolio_status(
         window_days=window_days,
         limit=limit,
         cursor=cursor,
-        selection=rules.parse_selection(
-            stage=stage, indicator=indicator, rag=rag, innovation=innovation, sort=sort
-        ),
+        selection=selection,
         representation="csv" if as_csv else "json",
     )
     if _matches(if_none_match, portfolio.etag):
@@ -159,13 +173,7 @@ async def get_portfolio_status(
         )
     _cache_headers(response, portfolio.etag)
     page = await rules.portfolio_status(session=session, portfolio=portfolio, limit=limit, cursor=cursor)
-    if not as_csv:
-        return page
-    headers = dict(response.headers)
-    headers["Content-Disposition"] = f'attachment; filename="portfolio-{page.as_of.date().isoformat()}.csv"'
-    if page.next_cursor:
-        headers["Link"] = f'<{request.url.include_query_params(cursor=page.next_cursor)}>; rel="next"'
-    return Response(spreadsheet.portfolio_csv(page.items), media_type=spreadsheet.MEDIA_TYPE, headers=headers)
+    return _csv_answer(request, response, page) if as_csv else page
 
 
 @router.get(
