@@ -91,12 +91,15 @@ async def template_url(server_url: str) -> str:
 
 
 @asynccontextmanager
-async def cloned_database(server_url: str, prefix: str = "ingrain_t") -> AsyncIterator[str]:
-    """A database cloned from the migrated template, dropped on exit."""
+async def cloned_database(
+    server_url: str, prefix: str = "ingrain_t", *, template: str | None = TEMPLATE
+) -> AsyncIterator[str]:
+    """A database cloned from the migrated template (or, with `template=None`, an empty one without
+    even the schema), dropped on exit."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     conn = await _admin(server_url)
     try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+        await conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     finally:
         await conn.close()
     try:

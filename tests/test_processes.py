@@ -19,7 +19,7 @@ from service.migrate import head_revision
 from service.settings import Settings
 from service.startup import DEMO_LOCK, MIGRATION_LOCK, START_LOCK_CLASS
 from service.vocabulary import Role
-from tests.conftest import _admin, _with_database
+from tests.conftest import cloned_database
 from tests.tokens import TokenFactory
 
 # Long enough for a loaded two-core machine; a hung server fails the test instead of the suite.
@@ -134,20 +134,8 @@ async def test_two_workers_answer_requests_and_drain_on_sigterm(
 @pytest.fixture
 async def empty_database_url(server_url: str) -> AsyncIterator[str]:
     """A database of this test's own with nothing in it, not even the schema."""
-    name = f"ingrain_e_{uuid.uuid4().hex[:12]}"
-    conn = await _admin(server_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    try:
-        yield _with_database(server_url, name)
-    finally:
-        conn = await _admin(server_url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+    async with cloned_database(server_url, "ingrain_e", template=None) as url:
+        yield url
 
 
 async def test_servers_starting_together_migrate_once_and_load_the_demo_once(

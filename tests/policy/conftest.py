@@ -2,7 +2,6 @@
 every role with real organisations. The policy tests make hundreds of requests that change nothing
 (random ids, empty bodies), so they need not pay for a fresh database each."""
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -17,26 +16,14 @@ from service.organisations.models import Organisation
 from service.settings import Settings
 from service.vocabulary import Role
 from tests import factories
-from tests.conftest import TEMPLATE, _admin, _with_database
+from tests.conftest import cloned_database
 from tests.tokens import TokenFactory
 
 
 @pytest.fixture(scope="module")
 async def world_database_url(server_url: str, template_url: str) -> AsyncIterator[str]:
-    name = f"ingrain_policy_{uuid.uuid4().hex[:12]}"
-    conn = await _admin(server_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
-    finally:
-        await conn.close()
-    try:
-        yield _with_database(server_url, name)
-    finally:
-        conn = await _admin(server_url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
+    async with cloned_database(server_url, "ingrain_policy") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
