@@ -10,16 +10,14 @@ from service import clock
 from service.auth.principal import Principal
 from service.database import driver_connection
 from service.errors import NotFound
-from service.jobs.queue import enqueue_recompute
 from service.projections import repository
-from service.projections.compute import project, scope_key
+from service.projections.compute import scope_key
 from service.projections.repository import ProjectedBody
-from service.projections.service import DEFAULT_WINDOW_DAYS, projected_history, projected_status
+from service.projections.service import compute_on_read, projected_history, projected_status
 from service.scoping import ProviderScope
 from service.status.access import readable_scopes
 from service.status.schemas import EmbeddingStatus, InnovationStatuses, StatusHistory
 from service.status.sources import provider_setup
-from service.status.subjects import load_subjects
 
 
 def _as_status(found: ProjectedBody) -> EmbeddingStatus:
@@ -139,24 +137,15 @@ async def innovation_statuses(
     wanted = {i: w for i, w in wanted.items() if w}
     keys = [(i, scope_key(s, ids)) for i, scopes in wanted.items() for s, ids in scopes]
     found = await repository.read_many(conn, keys, external=scope.is_external)
-    missing = sorted({i for i, key in keys if (i, key) not in found})
+    missing: dict[uuid.UUID, list[tuple[uuid.UUID | None, list[uuid.UUID]]]] = {}
+    for i, scopes in wanted.items():
+        for s, ids in scopes:
+            if (i, scope_key(s, ids)) not in found:
+                missing.setdefault(i, []).append((s, ids))
     if missing:
-        data_xid, _ = await repository.snapshot_horizon(conn)
-        now = await clock.database_now(conn)
-        subjects = await load_subjects(
-            session, scope.provider_id, missing, as_of=now, window_days=DEFAULT_WINDOW_DAYS
-        )
-        computed = []
-        for subject in subjects:
-            for service_id, service_ids in wanted.get(subject.innovation.id, []):
-                key = (subject.innovation.id, scope_key(service_id, service_ids))
-                if key not in found:
-                    row_ = project(subject, service_id, service_ids, computed_at=now, data_xid=data_xid)
-                    computed.append(row_)
-                    body = row_.external_body if scope.is_external else row_.body
-                    found[key] = ProjectedBody(body, now)
-        await repository.insert_missing(conn, computed)
-        await enqueue_recompute(conn, scope.provider_id, missing)
+        for computed in await compute_on_read(session, scope, missing):
+            body = computed.external_body if scope.is_external else computed.body
+            found[(computed.innovation_id, computed.scope_key)] = ProjectedBody(body, computed.computed_at)
     items = []
     for row in rows:
         if row.id not in wanted or any((row.id, scope_key(s, ids)) not in found for s, ids in wanted[row.id]):

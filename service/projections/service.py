@@ -11,6 +11,7 @@ computed on read, stored (unless a worker stored one meanwhile) and queued for a
 """
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import asyncpg
@@ -130,26 +131,40 @@ async def _recompute_in(session: AsyncSession, organisation_id: uuid.UUID, innov
     await repository.insert_events(conn, events)
 
 
-async def _compute_on_read(
+async def compute_on_read(
+    session: AsyncSession,
+    scope: ProviderScope,
+    wanted: Mapping[uuid.UUID, Sequence[tuple[uuid.UUID | None, list[uuid.UUID]]]],
+) -> list[ProjectionRow]:
+    """The projections of `wanted` (innovation → its service sets) computed now from one load,
+    stored unless a worker stored them meanwhile, and their innovations queued."""
+    conn = await driver_connection(session)
+    data_xid, _ = await repository.snapshot_horizon(conn)
+    now = await clock.database_now(conn)
+    subjects = await load_subjects(
+        session, scope.provider_id, sorted(wanted), as_of=now, window_days=DEFAULT_WINDOW_DAYS
+    )
+    rows = [
+        project(subject, service_id, service_ids, computed_at=now, data_xid=data_xid)
+        for subject in subjects
+        for service_id, service_ids in wanted[subject.innovation.id]
+    ]
+    await repository.insert_missing(conn, rows)
+    await enqueue_recompute(conn, scope.provider_id, list(wanted))
+    return rows
+
+
+async def _compute_one(
     session: AsyncSession,
     scope: ProviderScope,
     innovation_id: uuid.UUID,
     service_id: uuid.UUID | None,
     service_ids: list[uuid.UUID],
 ) -> ProjectionRow:
-    """The projection computed now, stored unless a worker stored one meanwhile, and queued."""
-    conn = await driver_connection(session)
-    data_xid, _ = await repository.snapshot_horizon(conn)
-    now = await clock.database_now(conn)
-    subjects = await load_subjects(
-        session, scope.provider_id, [innovation_id], as_of=now, window_days=DEFAULT_WINDOW_DAYS
-    )
-    if not subjects:
+    rows = await compute_on_read(session, scope, {innovation_id: [(service_id, service_ids)]})
+    if not rows:
         raise NotFound(f"no innovation {innovation_id}")
-    row = project(subjects[0], service_id, service_ids, computed_at=now, data_xid=data_xid)
-    await repository.insert_missing(conn, [row])
-    await enqueue_recompute(conn, scope.provider_id, [innovation_id])
-    return row
+    return rows[0]
 
 
 async def projected_status(
@@ -167,7 +182,7 @@ async def projected_status(
     found = await repository.read(conn, innovation_id, [key], external=scope.is_external)
     if key in found:
         return EmbeddingStatus.model_validate({**found[key].body, "computed_at": found[key].computed_at})
-    row = await _compute_on_read(session, scope, innovation_id, service_id, service_ids)
+    row = await _compute_one(session, scope, innovation_id, service_id, service_ids)
     body = row.external_body if scope.is_external else row.body
     return EmbeddingStatus.model_validate({**body, "computed_at": row.computed_at})
 
@@ -187,6 +202,6 @@ async def projected_history(
     found = await repository.read_history(conn, innovation_id, key, external=scope.is_external)
     if found is not None:
         return StatusHistory.model_validate({**found.body, "computed_at": found.computed_at})
-    row = await _compute_on_read(session, scope, innovation_id, service_id, service_ids)
+    row = await _compute_one(session, scope, innovation_id, service_id, service_ids)
     history = row.external_history if scope.is_external else row.history
     return StatusHistory.model_validate({**(history or {}), "computed_at": row.computed_at})
