@@ -1,4 +1,4 @@
-"""The change feed: status events in the order written, as far as every transaction has ended.
+"""The change feed: status events in the order their transactions committed.
 
 Scoped like every status read: a provider's own roles read their provider (a manager limited to
 some services reads those services' events and no provider-wide ones), a commissioner the providers

@@ -57,7 +57,8 @@ status_event = Table(
     "status_event",
     metadata,
     Column("id", BigInteger, Identity(always=False), nullable=False),
-    # The writing transaction: the feed serves an event only once every older transaction has ended.
+    # The writing transaction, for diagnosis: the feed's order comes from ids given out in commit
+    # order (`repository.insert_events`).
     Column("xid", BigInteger, nullable=False, server_default=text("(pg_current_xact_id()::text)::bigint")),
     Column("type", Text, nullable=False),
     Column("occurred_at", DateTime(timezone=True), nullable=False, server_default=text("now()")),

@@ -14,6 +14,9 @@ from service.status.evaluation.counting import SILENCE_DAYS
 
 # The first key of the per-innovation lock that serialises recomputes: ASCII "proj".
 PROJECTION_LOCK_CLASS = 0x70726F6A
+# The lock every transaction writing events takes just before it writes them, held to its end:
+# event ids are then given out in commit order (ASCII "evnt").
+EVENT_LOCK_CLASS = 0x65766E74
 
 _COLUMNS = (
     "organisation_id, innovation_id, scope_key, service_id, service_ids, stage, body, external_body,"
@@ -213,7 +216,14 @@ class NewEvent:
 
 
 async def insert_events(conn: asyncpg.Connection, events: Sequence[NewEvent]) -> None:
+    """Write events as the transaction's last statement: it holds the event lock until it ends.
+
+    A reader that sees an event therefore sees every event with a lower id. Without the lock, a
+    transaction could take id 105, another take 106 and commit first, and a reader that had read up
+    to 106 would never see 105 (identity values are given out at insert, not at commit).
+    """
     if events:
+        await conn.execute("SELECT pg_advisory_xact_lock($1::int4, 0)", EVENT_LOCK_CLASS)
         await conn.executemany(
             """
             INSERT INTO status_event (type, organisation_id, innovation_id, service_id, indicator_key, data)
@@ -251,15 +261,13 @@ async def events_after(
     limit: int,
     organisation_ids: Sequence[uuid.UUID],
 ) -> list[EventRow]:
-    """Events after `after`, in id order, of these organisations, written by transactions that
-    ended before every transaction still running began: a lower id committed later cannot appear
-    behind a reader's cursor afterwards."""
+    """Events after `after`, in id order, of these organisations. Ids are given out in commit order
+    (`insert_events`), so no event can appear behind a reader's cursor afterwards."""
     rows = await conn.fetch(
         """
         SELECT id, type, occurred_at, organisation_id, innovation_id, service_id, data::text
           FROM status_event
          WHERE id > $1 AND organisation_id = ANY($3::uuid[])
-           AND xid < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
          ORDER BY id
          LIMIT $2
         """,
@@ -285,7 +293,7 @@ async def stage_events_since(
     conn: asyncpg.Connection, *, organisation_ids: Sequence[uuid.UUID], since: datetime
 ) -> list[StageEventRow]:
     """`status.stage_changed` events of these organisations from `since` on, in feed order and as
-    far as the feed serves them (`events_after`), with their innovation's name."""
+    the feed serves them (`events_after`), with their innovation's name."""
     rows = await conn.fetch(
         """
         SELECT e.id, e.occurred_at, e.organisation_id, e.innovation_id, i.name, e.service_id, e.data::text
@@ -293,7 +301,6 @@ async def stage_events_since(
           JOIN innovation i ON i.organisation_id = e.organisation_id AND i.id = e.innovation_id
          WHERE e.organisation_id = ANY($1::uuid[]) AND e.type = 'status.stage_changed'
            AND e.occurred_at >= $2
-           AND e.xid < (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint
          ORDER BY e.id
         """,
         list(organisation_ids),

@@ -318,3 +318,32 @@ async def test_the_periodic_job_requeues_projections_checked_before_the_local_da
         assert await requeue_stale_projections(app.state.engine) == 0
     finally:
         await conn.close()
+
+
+async def test_event_ids_are_given_out_in_commit_order_so_a_reader_never_skips_one(
+    app: Any, client: httpx.AsyncClient, session: AsyncSession, tokens: TokenFactory
+) -> None:
+    """Two writers: the first takes its transaction id early, the second writes its event first.
+    The first's event must not get a higher id and commit before the second's becomes visible."""
+    world = await build_status_world(session, client, tokens, services=1, days=0)
+    event = repository.NewEvent(
+        "status.stage_changed", world.org.id, world.innovation_ids[0], None, None, {"before": "a"}
+    )
+    early, late, reader = [await _connect(app) for _ in range(3)]
+    try:
+        early_tx, late_tx = early.transaction(), late.transaction()
+        await early_tx.start()
+        await early.fetchval("SELECT pg_current_xact_id()")  # the older transaction id
+        await late_tx.start()
+        await repository.insert_events(late, [event])  # takes the next id, holds the event lock
+        writing = asyncio.create_task(repository.insert_events(early, [event]))
+        await asyncio.sleep(0.2)
+        assert not writing.done()  # waits for the lock: it cannot commit a higher id first
+        await late_tx.commit()
+        await asyncio.wait_for(writing, 5)
+        await early_tx.commit()
+        seen = await repository.events_after(reader, after=0, limit=10, organisation_ids=[world.org.id])
+        assert [e.id for e in seen] == sorted(e.id for e in seen) and len(seen) == 2
+    finally:
+        for conn in (early, late, reader):
+            await conn.close()
