@@ -41,13 +41,16 @@ def _worker(args: argparse.Namespace) -> None:
 
     from service.database import resolve_database_url
     from service.jobs.worker import run
+    from service.webhooks.delivery import DeliveryOptions
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        await run(resolve_database_url(get_settings()), stop=stop)
+        settings = get_settings()
+        webhooks = DeliveryOptions(allow_loopback=settings.webhooks_allow_loopback)
+        await run(resolve_database_url(settings), stop=stop, webhooks=webhooks)
 
     asyncio.run(main())
 

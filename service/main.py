@@ -59,8 +59,10 @@ def create_app(
         try:
             if in_process_jobs:
                 from service.jobs.worker import run as run_workers
+                from service.webhooks.delivery import DeliveryOptions
 
-                jobs = asyncio.create_task(run_workers(url, stop=jobs_stop, pool_size=2))
+                webhooks = DeliveryOptions(allow_loopback=settings.webhooks_allow_loopback)
+                jobs = asyncio.create_task(run_workers(url, stop=jobs_stop, pool_size=2, webhooks=webhooks))
                 jobs.add_done_callback(_report_stopped_workers)
             yield
         finally:

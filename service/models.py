@@ -21,6 +21,7 @@ from service.touchpoints.models import (
     TouchpointRevision,
 )
 from service.users.models import UserAccount
+from service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AccessGrant",
@@ -42,6 +43,9 @@ __all__ = [
     "TouchpointInnovation",
     "TouchpointRevision",
     "UserAccount",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "status_audit_month",
     "status_event",
     "status_month_rollup",

@@ -36,6 +36,7 @@ class Permission(StrEnum):
     integration_client_manage = "integration_client:manage"
     user_manage = "user:manage"
     audit_read = "audit:read"
+    webhook_manage = "webhook:manage"  # the organisation's webhook endpoints and their deliveries
 
 
 P = Permission
@@ -68,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.user_manage,
             P.audit_read,
             P.status_read,
+            P.webhook_manage,
         }
     ),
     Role.integration: frozenset(
@@ -80,8 +82,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.reference_write,
         }
     ),
-    Role.commissioner: frozenset({P.status_read, P.portfolio_read}),
-    Role.inspector: frozenset({P.status_read, P.evidence_read}),
+    Role.commissioner: frozenset({P.status_read, P.portfolio_read, P.webhook_manage}),
+    Role.inspector: frozenset({P.status_read, P.evidence_read, P.webhook_manage}),
     Role.platform_admin: frozenset({P.organisation_manage, P.relationship_manage}),
 }
 

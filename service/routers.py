@@ -17,6 +17,7 @@ from service.staff.router import router as staff_router
 from service.status.router import router as status_router
 from service.touchpoints.router import router as touchpoints_router
 from service.users.router import router as users_router
+from service.webhooks.router import router as webhooks_router
 
 
 def include_routers(app: FastAPI, settings: Settings) -> None:
@@ -36,6 +37,7 @@ def include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(status_router, prefix="/v1")
     app.include_router(portfolio_router, prefix="/v1")
     app.include_router(events_router, prefix="/v1")
+    app.include_router(webhooks_router, prefix="/v1")
     # Outside /v1 by standard (RFC 8615): where token verifiers look for Ingrain's public key.
     app.include_router(well_known_router)
     del settings

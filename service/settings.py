@@ -104,6 +104,11 @@ class Settings(BaseSettings):
         default=300, ge=1, description="The sliding window those failure limits count over."
     )
     graphql_introspection: bool = Field(default=True, description="Allow GraphQL introspection.")
+    webhooks_allow_loopback: bool = Field(
+        default=False,
+        description="Let webhook endpoints on loopback (plain http too) through the address check: for "
+        "development and tests only. Refused in production.",
+    )
     db_pool_size: int = Field(default=10, description="Connections kept in the pool.")
     db_connect_timeout_seconds: float = Field(
         default=1.0,
@@ -126,6 +131,8 @@ class Settings(BaseSettings):
             raise ValueError("INGRAIN_JWT_SECRET must be set to a secret of your own in production")
         if len(self.jwt_secret.encode()) < 32:
             raise ValueError("INGRAIN_JWT_SECRET must be at least 32 bytes long")
+        if self.environment == "production" and self.webhooks_allow_loopback:
+            raise ValueError("INGRAIN_WEBHOOKS_ALLOW_LOOPBACK is for development and tests, not production")
         if "service_token_ttl_seconds" not in self.model_fields_set:
             # The default follows a shorter maximum; a lifetime set on purpose is checked below.
             self.service_token_ttl_seconds = min(

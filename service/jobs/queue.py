@@ -13,7 +13,8 @@ has to cover every writer it absorbed: see `service.projections.worker`.
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -35,6 +36,8 @@ JOB_SETTINGS = DBSettings(db_schema=JOB_SCHEMA)
 
 RECOMPUTE = "projections.recompute"
 REQUEUE_STALE = "projections.requeue_stale"
+DELIVER = "webhooks.deliver"
+SWEEP_WEBHOOKS = "webhooks.sweep"
 
 
 def queries(driver: Driver) -> Queries:
@@ -66,6 +69,49 @@ def recompute_payload(organisation_id: uuid.UUID, innovation_id: uuid.UUID) -> b
 def read_payload(payload: bytes | None) -> tuple[uuid.UUID, uuid.UUID]:
     body: dict[str, Any] = json.loads(payload or b"{}")
     return uuid.UUID(body["organisation_id"]), uuid.UUID(body["innovation_id"])
+
+
+def delivery_key(endpoint_id: uuid.UUID) -> str:
+    return f"webhook:{endpoint_id}"
+
+
+def delivery_payload(organisation_id: uuid.UUID, endpoint_id: uuid.UUID) -> bytes:
+    return json.dumps({"organisation_id": str(organisation_id), "endpoint_id": str(endpoint_id)}).encode()
+
+
+def read_delivery_payload(payload: bytes | None) -> tuple[uuid.UUID, uuid.UUID]:
+    body: dict[str, Any] = json.loads(payload or b"{}")
+    return uuid.UUID(body["organisation_id"]), uuid.UUID(body["endpoint_id"])
+
+
+async def enqueue_delivery(
+    conn: asyncpg.Connection,
+    endpoints: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    *,
+    after: timedelta = timedelta(0),
+) -> None:
+    """A delivery run for each endpoint (organisation, endpoint) `after` from now, in the caller's
+    transaction: one waiting per endpoint, brought forward when one is already waiting for later
+    (a retry's), so that new events or a redelivery do not wait behind a retry's backoff."""
+    keys = sorted(set(endpoints), key=lambda e: e[1])
+    if not keys:
+        return
+    table = JOB_SETTINGS.qualified.queue_table
+    await conn.execute(
+        f"UPDATE {table} SET execute_after = least(execute_after, now() + $2::interval)"  # noqa: S608
+        " WHERE dedupe_key = ANY($1::text[]) AND status = 'queued'",
+        [delivery_key(e) for _, e in keys],
+        after,
+    )
+    await queries(AsyncpgDriver(conn)).enqueue(
+        [DELIVER] * len(keys),
+        [delivery_payload(o, e) for o, e in keys],
+        [0] * len(keys),
+        [after] * len(keys),
+        [delivery_key(e) for _, e in keys],
+        [None] * len(keys),
+        on_conflict="skip",
+    )
 
 
 async def enqueue_recompute(

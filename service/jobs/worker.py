@@ -21,15 +21,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.database import asyncpg_connect_kwargs, create_engine
 from service.jobs.queue import (
+    DELIVER,
     JOB_SETTINGS,
     RECOMPUTE,
     REQUEUE_STALE,
+    SWEEP_WEBHOOKS,
     enqueue_recompute,
     queries,
+    read_delivery_payload,
     read_payload,
 )
 from service.projections import repository
 from service.projections.service import DEFAULT_WINDOW_DAYS, recompute
+from service.webhooks import delivery
+from service.webhooks.delivery import DeliveryOptions
 
 log = logging.getLogger("ingrain.jobs")
 
@@ -38,6 +43,8 @@ WRITERS_TIMEOUT_SECONDS = 10.0
 # Hourly: a projection is re-queued once the clock has passed a moment that may move it since it
 # was last checked, local midnight in one of its services or another (stale_innovations).
 REQUEUE_STALE_CRON = "7 * * * *"
+# Every minute: a run for each webhook endpoint with something due that no queued job stands for.
+SWEEP_WEBHOOKS_CRON = "* * * * *"
 
 
 async def release_and_wait_for_writers(engine: AsyncEngine, job_id: int) -> int:
@@ -76,8 +83,11 @@ def _retrying(parameters: EntrypointExecutorParameters) -> DatabaseRetryEntrypoi
     )
 
 
-def build(engine: AsyncEngine, connection: asyncpg.Connection) -> PgQueuer:
-    """A PgQueuer on `connection` (its LISTEN and dequeue), recomputing on `engine`'s pool."""
+def build(
+    engine: AsyncEngine, connection: asyncpg.Connection, webhooks: DeliveryOptions | None = None
+) -> PgQueuer:
+    """A PgQueuer on `connection` (its LISTEN and dequeue), working on `engine`'s pool."""
+    webhook_options = webhooks or DeliveryOptions()
     driver = AsyncpgDriver(connection)
     pgq = PgQueuer(connection=driver, channel=Channel(JOB_SETTINGS.channel), queries=queries(driver))
 
@@ -90,6 +100,17 @@ def build(engine: AsyncEngine, connection: asyncpg.Connection) -> PgQueuer:
     @pgq.schedule(REQUEUE_STALE, REQUEUE_STALE_CRON)
     async def requeue_stale(schedule: Schedule) -> None:
         await requeue_stale_projections(engine)
+
+    @pgq.entrypoint(DELIVER, executor_factory=_retrying)
+    async def deliver_webhooks(job: Job) -> None:
+        _, endpoint_id = read_delivery_payload(job.payload)
+        # As for a recompute: the run covers the events of every writer whose job it absorbed.
+        await release_and_wait_for_writers(engine, job.id)
+        await delivery.deliver_endpoint(engine, endpoint_id, webhook_options)
+
+    @pgq.schedule(SWEEP_WEBHOOKS, SWEEP_WEBHOOKS_CRON)
+    async def sweep_webhooks(schedule: Schedule) -> None:
+        await delivery.sweep(engine)
 
     return pgq
 
@@ -113,13 +134,14 @@ async def run(
     stop: asyncio.Event | None = None,
     drain: bool = False,
     pool_size: int = 4,
+    webhooks: DeliveryOptions | None = None,
     **run_options: Any,
 ) -> None:
     """Run the workers until `stop` is set (or, with `drain`, until the queue is empty)."""
     engine = create_engine(database_url, pool_size=pool_size)
     connection = await asyncpg.connect(**asyncpg_connect_kwargs(database_url))
     try:
-        pgq = build(engine, connection)
+        pgq = build(engine, connection, webhooks)
         watcher = asyncio.create_task(_forward(stop, pgq.shutdown)) if stop is not None else None
         try:
             if drain:

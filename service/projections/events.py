@@ -23,7 +23,7 @@ from service.scoping import ProviderScope
 from service.status.access import readable_scopes
 
 
-def _visible(scope: ProviderScope, event: repository.EventRow | repository.StageEventRow) -> bool:
+def visible(scope: ProviderScope, event: repository.EventRow | repository.StageEventRow) -> bool:
     if event.service_id is None:
         return scope.service_ids is None
     return scope.may_see_service(event.service_id)
@@ -53,7 +53,7 @@ async def list_events(
         rows = await repository.events_after(conn, after=position, limit=limit, organisation_ids=list(scopes))
         for row in rows:
             position = row.id
-            if _visible(scopes[row.organisation_id], row):
+            if visible(scopes[row.organisation_id], row):
                 items.append(StatusEvent.of(row))
                 if len(items) == limit:
                     break
@@ -73,4 +73,4 @@ async def stage_changes(
     rows = await repository.stage_events_since(
         await driver_connection(session), organisation_ids=list(by_provider), since=since
     )
-    return [row for row in rows if _visible(by_provider[row.organisation_id], row)]
+    return [row for row in rows if visible(by_provider[row.organisation_id], row)]

@@ -21,13 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from service import clock
 from service.database import driver_connection
 from service.errors import NotFound
-from service.jobs.queue import enqueue_recompute
+from service.jobs.queue import enqueue_delivery, enqueue_recompute
 from service.projections import repository
 from service.projections.compute import all_services, canonical_scopes, changes, project, scope_key
 from service.projections.repository import PROJECTION_LOCK_CLASS, NewEvent, ProjectionRow
 from service.scoping import ProviderScope
 from service.status.schemas import EmbeddingStatus, StatusHistory
 from service.status.subjects import load_subjects
+from service.webhooks.repository import subscribers as webhook_subscribers
 
 DEFAULT_WINDOW_DAYS = 90
 SERIALIZATION_ATTEMPTS = 5
@@ -128,6 +129,16 @@ async def _recompute_in(session: AsyncSession, organisation_id: uuid.UUID, innov
             gone.append(key)  # a set that no longer exists: asked for again, it is computed on read
     await repository.upsert(conn, rows)
     await repository.delete(conn, innovation_id, gone)
+    await publish(conn, organisation_id, events)
+
+
+async def publish(conn: asyncpg.Connection, provider_id: uuid.UUID, events: Sequence[NewEvent]) -> None:
+    """Write a provider's events to the outbox, with a delivery run queued for each webhook
+    endpoint that may want them, committed with them. The transaction's last statement: it holds
+    the event lock to the commit (`repository.insert_events`)."""
+    if not events:
+        return
+    await enqueue_delivery(conn, await webhook_subscribers(conn, provider_id))
     await repository.insert_events(conn, events)
 
 
