@@ -20,7 +20,7 @@ Url = Annotated[
 ]
 EventTypes = Annotated[
     list[EventType],
-    Field(min_length=1, max_length=len(EventType), description="The event types to receive."),
+    Field(min_length=1, max_length=10, description="The event types to receive (each once is enough)."),
 ]
 Description = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=500), Field(description="A label for people.")

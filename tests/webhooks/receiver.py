@@ -63,7 +63,7 @@ class Receiver:
 
     script: list[Any] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
-    delay: float = 0.0
+    delays: list[float] = field(default_factory=list)  # seconds before answering request n
     port: int = 0
     _server: asyncio.AbstractServer | None = None
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -108,8 +108,8 @@ class Receiver:
                 n = len(self.received)
                 self.received.append(Received(method, path, headers, body, time.monotonic()))
                 self.arrived.set()
-                if self.delay:
-                    await asyncio.sleep(self.delay)
+                if n < len(self.delays):
+                    await asyncio.sleep(self.delays[n])
                 answer = self.script[n] if n < len(self.script) else 200
                 status, extra = answer if isinstance(answer, tuple) else (answer, {})
                 text = json.dumps({"received": n}).encode()
