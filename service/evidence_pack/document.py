@@ -6,7 +6,7 @@ The page carries its own CSS and no script, so it renders the same offline, prin
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -205,7 +205,7 @@ def _month(value: date) -> str:
 
 
 def _moment(value: datetime | None) -> str:
-    return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
+    return value.astimezone(UTC).strftime("%d %b %Y, %H:%M UTC") if value else ""
 
 
 @lru_cache(maxsize=1)
