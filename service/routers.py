@@ -6,6 +6,7 @@ from service.audit.router import router as access_log_router
 from service.auth.router import router as integration_clients_router
 from service.auth.token_router import router as token_router
 from service.auth.well_known import router as well_known_router
+from service.evidence_pack.router import router as evidence_pack_router
 from service.innovations.router import router as innovations_router
 from service.organisations.router import grants_router, organisations_router, relationships_router
 from service.people.router import router as people_router
@@ -35,6 +36,7 @@ def include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(token_router, prefix="/v1")
     app.include_router(access_log_router, prefix="/v1")
     app.include_router(status_router, prefix="/v1")
+    app.include_router(evidence_pack_router, prefix="/v1")
     app.include_router(portfolio_router, prefix="/v1")
     app.include_router(events_router, prefix="/v1")
     app.include_router(webhooks_router, prefix="/v1")
