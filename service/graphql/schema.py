@@ -19,6 +19,7 @@ from service.graphql.touchpoints.mutations import TouchpointMutation
 from service.graphql.touchpoints.queries import TouchpointQuery
 from service.graphql.touchpoints.types import KIND_TYPES
 from service.graphql.viewer import ViewerQuery
+from service.graphql.webhooks import WebhookMutation, WebhookQuery
 
 
 @strawberry.type
@@ -33,12 +34,13 @@ class Query(
     ThresholdsQuery,
     PortfolioQuery,
     AccessLogQuery,
+    WebhookQuery,
 ):
     pass
 
 
 @strawberry.type
-class Mutation(TouchpointMutation, InnovationMutation, ThresholdsMutation):
+class Mutation(TouchpointMutation, InnovationMutation, ThresholdsMutation, WebhookMutation):
     pass
 
 
