@@ -5,7 +5,7 @@ PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 python3.11; 
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck pytest openapi migrate demo bench-ingest bench-status bench-load install install-dev clean
+.PHONY: run test lint typecheck pytest openapi migrate demo bench-ingest bench-status bench-load bench-webhooks install install-dev clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Ingrain needs Python 3.11 or newer on the PATH" >&2; exit 1; }
@@ -65,6 +65,11 @@ bench-status: install-dev
 ## bench-load: 60 s of mixed load (INGRAIN_BENCH_LOAD_SECONDS) against one served instance, ingest alone as baseline
 bench-load: install-dev
 	$(BIN)/python -m bench.mixed
+
+## bench-webhooks: status events pushed to three webhook endpoints by two worker loops (one retrying),
+## time from status change to delivery, against the same signed bodies POSTed straight
+bench-webhooks: install-dev
+	$(BIN)/python -m bench.webhooks
 
 clean:
 	rm -rf $(VENV) .data .bench

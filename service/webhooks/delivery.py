@@ -57,6 +57,8 @@ RETRY_DELAYS: tuple[timedelta, ...] = (
     timedelta(hours=12),
 )
 EXCERPT_BYTES = 1024
+PENDING_PER_ROUND = 50
+TARGET_TTL_SECONDS = 30.0
 SERIALIZATION_ATTEMPTS = 5
 
 # What an organisation reads statuses as, when its endpoint receives them.
@@ -113,9 +115,12 @@ def lock_key(endpoint_id: uuid.UUID) -> int:
 
 
 async def send(
-    http: httpx.AsyncClient, endpoint: EndpointState, delivery: PendingDelivery, options: DeliveryOptions
+    http: httpx.AsyncClient,
+    endpoint: EndpointState,
+    target: targets.Target | targets.TargetRefused,
+    delivery: PendingDelivery,
 ) -> AttemptRecord:
-    """One POST, to an address that passed the check just now; never raises."""
+    """One POST, to an address that passed the check (`target`); never raises."""
     attempted_at = clock.now()
     started = time.perf_counter()
 
@@ -123,10 +128,8 @@ async def send(
         latency = round((time.perf_counter() - started) * 1000)
         return AttemptRecord(attempted_at, status, latency, error, excerpt)
 
-    try:
-        target = await targets.vet(endpoint.url, allow_loopback=options.allow_loopback)
-    except targets.TargetRefused as refused:
-        return record(None, f"refused: {refused.message} ({refused.rule})")
+    if isinstance(target, targets.TargetRefused):
+        return record(None, f"refused: {target.message} ({target.rule})")
     body = payload(delivery.event)
     headers = signing.headers(
         message=signing.message_id(delivery.id),
@@ -135,10 +138,9 @@ async def send(
         secrets_in_force=endpoint.secrets,
     )
     headers["host"] = target.url.netloc.decode("ascii")
-    address = target.addresses[0]
     request = http.build_request(
         "POST",
-        target.pinned(address),
+        target.pinned(target.addresses[0]),
         content=body.encode(),
         headers=headers,
         extensions={"sni_hostname": target.host},
@@ -221,6 +223,29 @@ async def deliver_endpoint(
     return outcome
 
 
+@dataclass(slots=True)
+class _Vetted:
+    """The endpoint's URL checked once a run (and again after TARGET_TTL_SECONDS or a change of
+    URL): a delivery connects to an address that passed, so a name's later answers cannot redirect
+    it; checking again only follows a legitimate move."""
+
+    url: str = ""
+    at: float = 0.0
+    target: targets.Target | targets.TargetRefused | None = None
+
+    async def of(
+        self, endpoint: EndpointState, options: DeliveryOptions
+    ) -> targets.Target | targets.TargetRefused:
+        now = time.monotonic()
+        if self.target is None or self.url != endpoint.url or now - self.at > TARGET_TTL_SECONDS:
+            try:
+                self.target = await targets.vet(endpoint.url, allow_loopback=options.allow_loopback)
+            except targets.TargetRefused as refused:
+                self.target = refused
+            self.url, self.at = endpoint.url, now
+        return self.target
+
+
 async def _run(
     engine: AsyncEngine,
     conn: asyncpg.Connection,
@@ -230,52 +255,80 @@ async def _run(
     outcome: RunOutcome,
 ) -> None:
     scopes: dict[uuid.UUID, ProviderScope] | None = None
-    while True:
-        endpoint = await repository.endpoint_state(conn, endpoint_id)
-        if endpoint is None or not endpoint.enabled:
-            return
-        head = await repository.head_delivery(conn, endpoint_id)
-        if head is None:
-            if scopes is None:
-                scopes = await _readable(engine, endpoint)
-            if not await _fill_retrying(conn, endpoint, scopes, options.events_per_fill):
+    vetted = _Vetted()
+    delivered: list[tuple[PendingDelivery, AttemptRecord]] = []
+    try:
+        while True:
+            # Read each round: a change of URL, a rotation, a pause or a deletion applies from here.
+            endpoint = await repository.endpoint_state(conn, endpoint_id)
+            if endpoint is None or not endpoint.enabled:
                 return
-            continue
-        now = await clock.database_now(conn)
-        if head.next_attempt_at > now:
-            outcome.retry_at = head.next_attempt_at
-            await enqueue_delivery(
-                conn, [(endpoint.organisation_id, endpoint.id)], after=head.next_attempt_at - now
-            )
-            return
-        if outcome.sent >= options.sends_per_run:
-            await enqueue_delivery(conn, [(endpoint.organisation_id, endpoint.id)])
-            return
-        attempt = await send(http, endpoint, head, options)
-        outcome.sent += 1
-        delay = None if attempt.succeeded else options.delay(head.attempts + 1)
-        async with conn.transaction():
-            if attempt.succeeded:
-                await repository.record_attempt(conn, head, attempt, next_attempt_at=None)
-                outcome.delivered += 1
+            pending = await repository.pending_deliveries(conn, endpoint_id, PENDING_PER_ROUND)
+            if not pending:
+                if scopes is None:
+                    scopes = await _readable(engine, endpoint)
+                if not await _fill_retrying(conn, endpoint, scopes, options.events_per_fill):
+                    return
                 continue
-            if delay is None:
-                await repository.record_attempt(conn, head, attempt, next_attempt_at=None)
-                await repository.disable(
-                    conn,
-                    endpoint.id,
-                    f"event {head.event.id} failed {head.attempts + 1} attempts over "
-                    f"{sum(options.retry_delays, timedelta()).total_seconds() / 3600:.0f} hours; "
-                    f"the last: {attempt.error}",
-                )
-                outcome.disabled = True
-                log.warning("webhook endpoint %s disabled after its retries ran out", endpoint.id)
+            now = clock.now()
+            for head in pending:
+                if head.next_attempt_at > now:
+                    outcome.retry_at = head.next_attempt_at
+                    await _schedule(conn, endpoint, head.next_attempt_at - now)
+                    return
+                if outcome.sent >= options.sends_per_run:
+                    await _schedule(conn, endpoint, timedelta(0))
+                    return
+                attempt = await send(http, endpoint, await vetted.of(endpoint, options), head)
+                outcome.sent += 1
+                if attempt.succeeded:
+                    delivered.append((head, attempt))
+                    outcome.delivered += 1
+                    continue
+                await repository.record_delivered(conn, delivered)
+                delivered.clear()
+                await _failed(conn, endpoint, head, attempt, options, outcome)
                 return
-            retry_at = attempt.attempted_at + delay
-            await repository.record_attempt(conn, head, attempt, next_attempt_at=retry_at)
-            await enqueue_delivery(conn, [(endpoint.organisation_id, endpoint.id)], after=delay)
-            outcome.retry_at = retry_at
+            # A round's successes are recorded together: a run that stops before this sends them
+            # again, with the same `webhook-id` (at least once, as promised).
+            await repository.record_delivered(conn, delivered)
+            delivered.clear()
+    finally:
+        await repository.record_delivered(conn, delivered)
+
+
+async def _schedule(conn: asyncpg.Connection, endpoint: EndpointState, after: timedelta) -> None:
+    await enqueue_delivery(conn, [(endpoint.organisation_id, endpoint.id)], after=after)
+
+
+async def _failed(
+    conn: asyncpg.Connection,
+    endpoint: EndpointState,
+    head: PendingDelivery,
+    attempt: AttemptRecord,
+    options: DeliveryOptions,
+    outcome: RunOutcome,
+) -> None:
+    """The head stays at the head: retried after its delay, or, with none left, failed and the
+    endpoint disabled."""
+    delay = options.delay(head.attempts + 1)
+    async with conn.transaction():
+        if delay is None:
+            await repository.record_attempt(conn, head, attempt, next_attempt_at=None)
+            hours = sum(options.retry_delays, timedelta()).total_seconds() / 3600
+            await repository.disable(
+                conn,
+                endpoint.id,
+                f"event {head.event.id} failed {head.attempts + 1} attempts over {hours:.0f} hours; "
+                f"the last: {attempt.error}",
+            )
+            outcome.disabled = True
+            log.warning("webhook endpoint %s disabled after its retries ran out", endpoint.id)
             return
+        retry_at = attempt.attempted_at + delay
+        await repository.record_attempt(conn, head, attempt, next_attempt_at=retry_at)
+        await _schedule(conn, endpoint, delay)
+        outcome.retry_at = retry_at
 
 
 async def _fill_retrying(

@@ -181,23 +181,33 @@ class PendingDelivery:
     next_attempt_at: datetime
 
 
-async def head_delivery(conn: asyncpg.Connection, endpoint_id: uuid.UUID) -> PendingDelivery | None:
-    """The endpoint's oldest pending delivery: deliveries go out in event order, one at a time."""
-    row = await conn.fetchrow(
+async def pending_deliveries(
+    conn: asyncpg.Connection, endpoint_id: uuid.UUID, limit: int
+) -> list[PendingDelivery]:
+    """The endpoint's oldest pending deliveries, in event order: they go out in that order, one at
+    a time, and a failure holds the rest behind it."""
+    rows = await conn.fetch(
         """
         SELECT d.organisation_id, d.id, d.attempts, d.next_attempt_at,
                e.id, e.type, e.occurred_at, e.organisation_id, e.innovation_id, e.service_id, e.data::text
           FROM webhook_delivery d JOIN status_event e ON e.id = d.event_id
          WHERE d.endpoint_id = $1 AND d.status = 'pending'
          ORDER BY d.event_id
-         LIMIT 1
+         LIMIT $2
         """,
         endpoint_id,
+        limit,
     )
-    if row is None:
-        return None
-    event = EventRow(row[4], row[5], row[6], row[7], row[8], row[9], json.loads(row[10]))
-    return PendingDelivery(row[0], row[1], event, int(row[2]), row[3])
+    return [
+        PendingDelivery(
+            row[0],
+            row[1],
+            EventRow(row[4], row[5], row[6], row[7], row[8], row[9], json.loads(row[10])),
+            int(row[2]),
+            row[3],
+        )
+        for row in rows
+    ]
 
 
 async def add_deliveries(
@@ -233,6 +243,44 @@ class AttemptRecord:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+# One statement, so one round trip and its own transaction: the attempt is logged and the delivery
+# moved on together, or neither.
+RECORD_ATTEMPT_SQL = """
+WITH attempt AS (
+  INSERT INTO webhook_attempt
+         (organisation_id, delivery_id, attempted_at, status_code, latency_ms, error, response_excerpt)
+  VALUES ($1, $2, $5, $6, $7, $8, $9)
+)
+UPDATE webhook_delivery
+   SET attempts = attempts + 1, status = $3,
+       next_attempt_at = coalesce($4, next_attempt_at),
+       delivered_at = CASE WHEN $3 = 'delivered' THEN $5 ELSE delivered_at END
+ WHERE organisation_id = $1 AND id = $2 AND status = 'pending'
+"""
+
+
+def _attempt_values(
+    delivery: PendingDelivery, attempt: AttemptRecord, next_attempt_at: datetime | None
+) -> tuple[object, ...]:
+    if attempt.succeeded:
+        status: str = DeliveryStatus.delivered
+    elif next_attempt_at is None:
+        status = DeliveryStatus.failed
+    else:
+        status = DeliveryStatus.pending
+    return (
+        delivery.organisation_id,
+        delivery.id,
+        status,
+        next_attempt_at,
+        attempt.attempted_at,
+        attempt.status_code,
+        attempt.latency_ms,
+        attempt.error,
+        attempt.response_excerpt,
+    )
+
+
 async def record_attempt(
     conn: asyncpg.Connection,
     delivery: PendingDelivery,
@@ -241,40 +289,16 @@ async def record_attempt(
     next_attempt_at: datetime | None,
 ) -> None:
     """The attempt logged, and the delivery delivered, scheduled again, or (None) failed."""
-    await conn.execute(
-        """
-        INSERT INTO webhook_attempt
-               (organisation_id, delivery_id, attempted_at, status_code, latency_ms, error, response_excerpt)
-        VALUES ($1, $2, $3, $4, $5, $6, $7)
-        """,
-        delivery.organisation_id,
-        delivery.id,
-        attempt.attempted_at,
-        attempt.status_code,
-        attempt.latency_ms,
-        attempt.error,
-        attempt.response_excerpt,
-    )
-    if attempt.succeeded:
-        status: str = DeliveryStatus.delivered
-    elif next_attempt_at is None:
-        status = DeliveryStatus.failed
-    else:
-        status = DeliveryStatus.pending
-    await conn.execute(
-        """
-        UPDATE webhook_delivery
-           SET attempts = attempts + 1, status = $3,
-               next_attempt_at = coalesce($4, next_attempt_at),
-               delivered_at = CASE WHEN $3 = 'delivered' THEN $5 ELSE delivered_at END
-         WHERE organisation_id = $1 AND id = $2 AND status = 'pending'
-        """,
-        delivery.organisation_id,
-        delivery.id,
-        status,
-        next_attempt_at,
-        attempt.attempted_at,
-    )
+    await conn.execute(RECORD_ATTEMPT_SQL, *_attempt_values(delivery, attempt, next_attempt_at))
+
+
+async def record_delivered(
+    conn: asyncpg.Connection, delivered: Sequence[tuple[PendingDelivery, AttemptRecord]]
+) -> None:
+    """Successful attempts, logged and their deliveries marked delivered, in one transaction."""
+    if delivered:
+        async with conn.transaction():
+            await conn.executemany(RECORD_ATTEMPT_SQL, [_attempt_values(d, a, None) for d, a in delivered])
 
 
 async def disable(conn: asyncpg.Connection, endpoint_id: uuid.UUID, reason: str) -> None:

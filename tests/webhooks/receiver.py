@@ -51,7 +51,8 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
-    at: float
+    at: float  # time.monotonic()
+    wall: float  # time.time(), to set against a moment the body names
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -59,13 +60,16 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers request n with `script[n]` (a status, or (status, headers)), and 200 after."""
+    """Answers request n with `script[n]` (a status, or (status, headers)), and 200 after; or, given
+    `answer`, with what it says for each request."""
 
     script: list[Any] = field(default_factory=list)
+    answer: Callable[[Received, int], Any] | None = None
     received: list[Received] = field(default_factory=list)
     delays: list[float] = field(default_factory=list)  # seconds before answering request n
     port: int = 0
     _server: asyncio.AbstractServer | None = None
+    _connections: set[asyncio.StreamWriter] = field(default_factory=set)
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -80,6 +84,13 @@ class Receiver:
     async def __aexit__(self, *exc: object) -> None:
         assert self._server is not None
         self._server.close()
+        for writer in list(self._connections):
+            writer.close()
+        # Each handler sees its connection end and returns, before the loop that runs it may close.
+        for _ in range(100):
+            if not self._connections:
+                break
+            await asyncio.sleep(0.01)
         await self._server.wait_closed()
 
     async def wait_for(self, count: int, seconds: float = 20.0) -> None:
@@ -94,6 +105,7 @@ class Receiver:
         return [r for r in self.received if predicate(r)]
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._connections.add(writer)
         try:
             while True:
                 line = await reader.readline()
@@ -106,11 +118,15 @@ class Receiver:
                     headers[name.strip().lower()] = value.strip()
                 body = await reader.readexactly(int(headers.get("content-length", "0")))
                 n = len(self.received)
-                self.received.append(Received(method, path, headers, body, time.monotonic()))
+                request = Received(method, path, headers, body, time.monotonic(), time.time())
+                self.received.append(request)
                 self.arrived.set()
                 if n < len(self.delays):
                     await asyncio.sleep(self.delays[n])
-                answer = self.script[n] if n < len(self.script) else 200
+                if self.answer is not None:
+                    answer = self.answer(request, n)
+                else:
+                    answer = self.script[n] if n < len(self.script) else 200
                 status, extra = answer if isinstance(answer, tuple) else (answer, {})
                 text = json.dumps({"received": n}).encode()
                 head = [
@@ -124,4 +140,5 @@ class Receiver:
         except (ConnectionError, asyncio.IncompleteReadError):
             return
         finally:
+            self._connections.discard(writer)
             writer.close()
