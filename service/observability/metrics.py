@@ -15,13 +15,24 @@ import os
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client import multiprocess as prometheus_multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, start_http_server
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+# No `_created` series beside every counter and histogram: they double a scrape for a start time
+# that counter resets already show, and the multi-process exposition has none either.
+disable_created_metrics()
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 # A projected status read takes about 10 ms, a page of the portfolio or a batch up to seconds.
