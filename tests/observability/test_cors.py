@@ -4,7 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from service.settings import Settings
-from tests.observability.support import app_without_database, client_of
+from tests.observability.support import app_without_database, client_of, sample
 
 APP_ORIGIN = "https://app.example"
 PREFLIGHT = {
@@ -14,6 +14,7 @@ PREFLIGHT = {
 
 
 async def test_a_configured_origin_is_allowed_and_reads_the_headers_it_needs() -> None:
+    preflights = sample("ingrain_http_requests_total", method="OPTIONS", route="preflight", status="200")
     async with client_of(app_without_database(cors_origins=[APP_ORIGIN])) as client:
         preflight = await client.options("/v1/status", headers={"Origin": APP_ORIGIN, **PREFLIGHT})
         simple = await client.get("/healthz", headers={"Origin": APP_ORIGIN})
@@ -25,6 +26,10 @@ async def test_a_configured_origin_is_allowed_and_reads_the_headers_it_needs() -
     assert "PUT" in preflight.headers["access-control-allow-methods"]
     assert "access-control-allow-credentials" not in preflight.headers
     assert preflight.headers["x-request-id"]
+    # Answered before routing: counted as a preflight, not as an unmatched path.
+    assert sample("ingrain_http_requests_total", method="OPTIONS", route="preflight", status="200") == (
+        preflights + 1
+    )
     assert simple.headers["access-control-allow-origin"] == APP_ORIGIN
     exposed = simple.headers["access-control-expose-headers"].lower()
     for header in ("etag", "x-request-id", "location", "retry-after"):
