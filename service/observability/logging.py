@@ -80,6 +80,9 @@ def configure_logging(log_format: LogFormat, level: LogLevel, *, stream: TextIO 
     access = logging.getLogger("uvicorn.access")
     access.handlers.clear()
     access.propagate = False
+    # httpx logs every URL it calls at INFO (identity providers' key sets, receivers' endpoints); a
+    # URL may carry a credential in its query, so only its warnings are kept.
+    logging.getLogger("httpx").setLevel(max(LEVELS[level], logging.WARNING))
 
 
 def _is_terminal(stream: Any) -> bool:

@@ -48,8 +48,7 @@ class CapturedLogs:
 
 @contextmanager
 def captured_logs(log_format: LogFormat = "json") -> Iterator[CapturedLogs]:
-    """Logging configured as a served process configures it, into a string; undone on exit. The
-    tests' own HTTP client (httpx logs every URL it calls at INFO) is kept out."""
+    """Logging configured as a served process configures it, into a string; undone on exit."""
     root = logging.getLogger()
     saved = (root.level, list(root.handlers))
     uvicorn = {
@@ -60,7 +59,6 @@ def captured_logs(log_format: LogFormat = "json") -> Iterator[CapturedLogs]:
     test_client_level = test_client.level
     stream = io.StringIO()
     configure_logging(log_format, "info", stream=stream)
-    test_client.setLevel(logging.WARNING)
     try:
         yield CapturedLogs(stream)
     finally:

@@ -101,6 +101,12 @@ def test_extra_fields_other_than_the_requests_do_not_reach_a_line() -> None:
     assert line["route"] == "/x" and "token" not in line and "body" not in line
 
 
+def test_urls_called_are_not_logged() -> None:
+    with captured_logs("json") as logs:
+        logging.getLogger("httpx").info("HTTP Request: GET https://idp.example/keys?token=secret")
+    assert logs.text == ""
+
+
 def test_the_log_format_is_text_unless_set_to_json() -> None:
     assert Settings().log_format == "text"
     assert Settings(log_format="json").log_format == "json"
