@@ -3,7 +3,11 @@
 import argparse
 import asyncio
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,25 +19,62 @@ def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from service.database import resolve_database_url
+    from service.observability.logging import configure_logging
     from service.startup import PREPARED_DATABASE_URL, prepare_database
 
     settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    workers = args.workers or settings.web_concurrency
+    host = args.host or settings.host
     # Once, here, whatever the number of workers: the embedded Postgres starts (the workers share it
     # and it stops when this process does), migrations and the first demo load run.
     url = resolve_database_url(settings)
     asyncio.run(prepare_database(settings, url))
     os.environ[PREPARED_DATABASE_URL] = url
-    # Each worker builds its app from the factory; SIGTERM or Ctrl-C to this process stops taking
-    # connections and lets every worker finish the requests it holds before it exits.
-    uvicorn.run(
-        "service.main:app_factory",
-        factory=True,
-        workers=args.workers or settings.web_concurrency,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_level=settings.log_level,
-        proxy_headers=True,
-    )
+    with _metrics_of_processes(workers):
+        if settings.metrics_port is not None:
+            from service.observability.metrics import serve_metrics
+
+            serve_metrics(host, settings.metrics_port)
+        # Each worker builds its app from the factory; SIGTERM or Ctrl-C to this process stops taking
+        # connections and lets every worker finish the requests it holds before it exits. Logging is
+        # each worker's own (service.observability.logging), uvicorn's access log replaced by
+        # Ingrain's request lines.
+        uvicorn.run(
+            "service.main:app_factory",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=args.port or settings.port,
+            log_level=settings.log_level,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+        )
+
+
+@contextmanager
+def _metrics_of_processes(workers: int) -> Iterator[str | None]:
+    """The directory the API processes' metrics are added up in (prometheus_client's multi-process
+    mode): PROMETHEUS_MULTIPROC_DIR when set, cleared of processes that are gone; a temporary one
+    when several workers serve and none is set, so /metrics counts all of them, not one at random."""
+    from service.observability.metrics import MULTIPROCESS_DIR, forget_dead_processes
+
+    configured = os.environ.get(MULTIPROCESS_DIR)
+    if configured:
+        Path(configured).mkdir(parents=True, exist_ok=True)
+        forget_dead_processes(configured)
+        yield configured
+        return
+    if workers == 1:
+        yield None
+        return
+    made = tempfile.mkdtemp(prefix="ingrain-metrics-")
+    os.environ[MULTIPROCESS_DIR] = made
+    try:
+        yield made
+    finally:
+        shutil.rmtree(made, ignore_errors=True)
 
 
 def _worker(args: argparse.Namespace) -> None:
@@ -41,18 +82,27 @@ def _worker(args: argparse.Namespace) -> None:
 
     from service.database import resolve_database_url
     from service.jobs.worker import run
+    from service.observability.logging import configure_logging
+    from service.observability.metrics import mark_this_process_dead, serve_metrics
     from service.webhooks.delivery import DeliveryOptions
+
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    if settings.metrics_port is not None:
+        serve_metrics(settings.host, settings.metrics_port)
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
-        settings = get_settings()
         webhooks = DeliveryOptions(allow_loopback=settings.webhooks_allow_loopback)
         await run(resolve_database_url(settings), stop=stop, webhooks=webhooks)
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        mark_this_process_dead()
 
 
 def _migrate(args: argparse.Namespace) -> None:

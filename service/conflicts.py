@@ -6,8 +6,8 @@ happen; this is the net under that rule, for orders no rule foresaw. A REST requ
 work (the session commits before the response starts), so the middleware here keeps the request's
 body and, while no byte of the answer has been sent, runs the whole request again after a short,
 jittered pause. GraphQL resolvers run their own units of work and call `retry_transient`.
-Each retry is logged and counted; after the last attempt the caller is told to retry (503 with
-Retry-After).
+Each retry is logged and counted (in the metrics too); after the last attempt the caller is told to
+retry (503 with Retry-After).
 """
 
 import asyncio
@@ -22,6 +22,8 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import Unavailable, problem_response, retry_after_seconds
+from service.observability.context import described_request
+from service.observability.metrics import transaction_retries, transactions_lost
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,7 @@ def pause_before(attempt: int) -> float:
 
 def _lost(what: str, retry_after: int) -> Unavailable:
     retry_counts.exhausted += 1
+    transactions_lost.inc()
     log.error("unit of work in %s lost a race %d times; the caller is asked to retry", what, ATTEMPTS)
     return Unavailable.database(
         retry_after, "the request met concurrent changes to the same records and was not applied; retry it"
@@ -77,6 +80,7 @@ def _lost(what: str, retry_after: int) -> Unavailable:
 
 def _note_retry(state: str, attempt: int, what: str) -> None:
     retry_counts.retried[state] += 1
+    transaction_retries.labels(state).inc()
     log.warning("unit of work lost a race (%s) in %s; attempt %d of %d", state, what, attempt + 1, ATTEMPTS)
 
 
@@ -110,7 +114,6 @@ class TransactionRetryMiddleware:
             await self.app(scope, receive, send)
             return
         kept, complete = await _keep_body(receive)
-        what = f"{scope.get('method')} {scope.get('path')}"
         for attempt in range(ATTEMPTS):
             started = False
 
@@ -129,6 +132,7 @@ class TransactionRetryMiddleware:
                 state = transient_sqlstate(exc)
                 if state is None or started or not complete:
                     raise
+                what = described_request(scope.get("method"))
                 if attempt == ATTEMPTS - 1:
                     request = Request(scope)
                     response = problem_response(request, _lost(what, retry_after_seconds(request)))

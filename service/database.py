@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel
 
 from service import embedded_postgres
+from service.observability.metrics import observe_pool
 from service.settings import Settings
 
 # Stable constraint names make migrations reviewable and reversible.
@@ -83,6 +84,8 @@ def create_engine(
         connect_args=connect_args,
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    # After the listener above: a checkout it refuses is not counted as a connection in use.
+    observe_pool(engine)
     return engine
 
 

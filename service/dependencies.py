@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.auth.principal import Principal
 from service.auth.resolution import resolve_principal, resolve_with_factory
 from service.errors import Unauthenticated
+from service.observability.context import note_principal
 from service.policy import Permission, check, mark_policy
 from service.settings import Settings
 
@@ -81,6 +82,7 @@ async def get_principal(
     else:
         principal = await resolve_with_factory(request.app.state.session_factory, principal)
     request.state.principal = principal
+    note_principal(principal)
     return principal
 
 

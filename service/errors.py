@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.allow import allowed_methods
 from service.availability import describe, is_database_unavailable
+from service.observability.context import described_request
 
 log = logging.getLogger(__name__)
 
@@ -231,9 +232,9 @@ async def _unexpected_handler(request: Request, exc: Exception) -> JSONResponse:
     middleware inside (a retry of the unit of work, say) has seen the exception first.
     """
     if is_database_unavailable(exc):
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, describe(exc))
+        log.warning("database unavailable on %s: %s", described_request(request.method), describe(exc))
         return problem_response(request, Unavailable.database(retry_after_seconds(request)))
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception("unhandled error on %s", described_request(request.method), exc_info=exc)
     problem = ProblemError("an unexpected error occurred; it has been logged")
     problem.status = 500
     problem.type_slug = "internal-error"

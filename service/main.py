@@ -17,6 +17,9 @@ from service.database import create_engine, create_session_factory, resolve_data
 from service.errors import PROBLEM_JSON, install_problem_handlers
 from service.graphql.router import graphql_router
 from service.health.router import router as health_router
+from service.observability.metrics import mark_this_process_dead
+from service.observability.middleware import RouteOfRequest, wrap_http_edge
+from service.observability.router import router as metrics_router
 from service.routers import include_routers
 from service.settings import Settings, get_settings
 from service.startup import PREPARED_DATABASE_URL, prepare_database
@@ -71,6 +74,7 @@ def create_app(
                 await asyncio.wait({jobs}, timeout=30)
             await app.state.token_verifier.aclose()
             await engine.dispose()
+            mark_this_process_dead()
 
     app = FastAPI(
         title="Ingrain",
@@ -81,10 +85,14 @@ def create_app(
     )
     app.state.settings = settings
     install_problem_handlers(app)
-    # Outermost last: the retry runs inside the request's origin, so its attempts share one request id.
+    # Outermost last: the retry runs inside the request's origin, so its attempts share one request id;
+    # innermost, the route the router matched is noted for the request's metrics and log line.
+    app.add_middleware(RouteOfRequest)
     app.add_middleware(TransactionRetryMiddleware)
     app.add_middleware(RequestOriginMiddleware)
+    wrap_http_edge(app, settings)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     include_routers(app, settings)
     app.include_router(graphql_router(settings))
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -93,9 +101,11 @@ def create_app(
 
 def app_factory() -> FastAPI:
     """The app of one `ingrain serve` process (uvicorn's `factory=True`, once per worker)."""
+    from service.observability.logging import configure_logging
     from service.runtime import tune_garbage_collector
 
     settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
     app = create_app(
         settings,
         database_url=os.environ.get(PREPARED_DATABASE_URL) or None,
@@ -145,8 +155,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return schema
 
 
-# Operations answered without the database (liveness, the public signing key).
-_WITHOUT_DATABASE = frozenset({"healthz", "get_jwks"})
+# Operations answered without the database (liveness, the public signing key, metrics).
+_WITHOUT_DATABASE = frozenset({"healthz", "get_jwks", "metrics"})
 
 
 def _document_unavailability(schema: dict[str, Any]) -> None:

@@ -123,7 +123,25 @@ class Settings(BaseSettings):
     unavailable_retry_after_seconds: int = Field(
         default=1, ge=1, description="`Retry-After` of the 503 answered while the database is unavailable."
     )
-    log_level: str = Field(default="info", description="uvicorn log level.")
+    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = Field(
+        default="info", description="Level of Ingrain's and uvicorn's logs."
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`json`: one JSON object a line (for a log collector); `text`: lines for a terminal.",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Serve /metrics on this port of INGRAIN_HOST (from `ingrain serve` and `ingrain worker`) "
+        "instead of the API's port. Unset: GET /metrics on the API's port, without a token.",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='JSON list of browser origins allowed to call the API (`["https://app.example"]`). '
+        "Empty: no CORS headers.",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> "Settings":
@@ -144,7 +162,22 @@ class Settings(BaseSettings):
                 "or Ingrain would refuse the tokens it issues"
             )
         self._check_identity_providers()
+        self._check_cors_origins()
         return self
+
+    def _check_cors_origins(self) -> None:
+        """A browser sends `Origin` as scheme://host[:port], so anything else would never match."""
+        for origin in self.cors_origins:
+            parts = urlsplit(origin)
+            if origin != "*" and (
+                parts.scheme not in ("http", "https")
+                or not parts.netloc
+                or origin != f"{parts.scheme}://{parts.netloc}"
+            ):
+                raise ValueError(
+                    f"INGRAIN_CORS_ORIGINS entry {origin!r} is not an origin such as https://app.example "
+                    "(scheme and host, an optional port, no path or trailing slash), nor *"
+                )
 
     def _check_identity_providers(self) -> None:
         """Each JWKS URL is paired with exactly one issuer, and no issuer is trusted twice."""

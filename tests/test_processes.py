@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 import psutil
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.common import ServerProcess
 from service.database import asyncpg_connect_kwargs
@@ -95,6 +96,15 @@ async def test_two_workers_answer_requests_and_drain_on_sigterm(
                 if len(workers_serving(server)) == 2:
                     break
             assert workers_serving(server) == {w.pid for w in workers}
+            # /metrics adds up both workers (serve gives them a multi-process directory of their own).
+            exposition = (await clients[0].get("/metrics")).text
+            readiness_checks = [
+                sample.value
+                for family in text_string_to_metric_families(exposition)
+                for sample in family.samples
+                if sample.name == "ingrain_http_requests_total" and sample.labels["route"] == "/readyz"
+            ]
+            assert readiness_checks == [len(clients)]
         finally:
             for client in clients:
                 await client.aclose()

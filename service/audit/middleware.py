@@ -1,14 +1,10 @@
 """Pure ASGI middleware that records the request's origin for the access log."""
 
-import re
-import uuid
-
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.audit.context import RequestOrigin, current_origin
-
-# A request id worth keeping: printable ASCII, as tracing systems issue them.
-REQUEST_ID = re.compile(r"[\x21-\x7e]{1,200}")
+from service.observability.context import current_request
+from service.observability.request_id import accept_request_id
 
 
 class RequestOriginMiddleware:
@@ -19,19 +15,27 @@ class RequestOriginMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        # Header bytes are not necessarily UTF-8; HTTP reads them as latin-1, and so does Starlette.
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         client = scope.get("client")
-        given = headers.get("x-request-id", "")
         origin = RequestOrigin(
             method=scope.get("method"),
             # The access log stores these as text: no NUL, which Postgres refuses.
             path=str(scope.get("path", "")).replace("\x00", "\ufffd"),
             ip=client[0] if client else None,
-            request_id=given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex,
+            # The id the answer carries (service.observability), so a log line and an access-log
+            # entry of one request are found together.
+            request_id=_request_id(scope),
         )
         token = current_origin.set(origin)
         try:
             await self.app(scope, receive, send)
         finally:
             current_origin.reset(token)
+
+
+def _request_id(scope: Scope) -> str:
+    context = current_request.get()
+    if context is not None:
+        return context.request_id
+    # Header bytes are not necessarily UTF-8; HTTP reads them as latin-1, and so does Starlette.
+    given = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"x-request-id"), None)
+    return accept_request_id(given)

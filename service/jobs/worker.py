@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 from pgqueuer import AsyncpgDriver, PgQueuer
 from pgqueuer.domain.types import Channel, QueueExecutionMode
-from pgqueuer.executors import DatabaseRetryEntrypointExecutor, EntrypointExecutorParameters
+from pgqueuer.executors import EntrypointExecutorParameters
 from pgqueuer.models import Job, Schedule
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -31,6 +31,7 @@ from service.jobs.queue import (
     read_delivery_payload,
     read_payload,
 )
+from service.observability.jobs import MeasuredRetryExecutor
 from service.projections import repository
 from service.projections.service import DEFAULT_WINDOW_DAYS, recompute
 from service.webhooks import delivery
@@ -77,8 +78,8 @@ async def release_and_wait_for_writers(engine: AsyncEngine, job_id: int) -> int:
         return horizon
 
 
-def _retrying(parameters: EntrypointExecutorParameters) -> DatabaseRetryEntrypointExecutor:
-    return DatabaseRetryEntrypointExecutor(
+def _retrying(parameters: EntrypointExecutorParameters) -> MeasuredRetryExecutor:
+    return MeasuredRetryExecutor(
         parameters=parameters, max_attempts=8, initial_delay=timedelta(milliseconds=200)
     )
 
