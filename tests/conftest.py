@@ -4,9 +4,11 @@ into a template database; every test that needs the database gets a fresh copy o
 Under pytest-xdist every worker is a session of its own: it starts its own throwaway Postgres, or on
 INGRAIN_TEST_DATABASE_URL migrates a template named after the worker, so workers never share one."""
 
+import contextlib
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -158,3 +160,20 @@ async def client(app: object) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def tokens(settings: Settings) -> TokenFactory:
     return TokenFactory(settings)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """When the evidence pack's browser test is to run and Chromium is missing, begin installing it
+    now, while the other tests run, so the test finds it there rather than waiting for apt. Each
+    xdist worker may start this; the install's file lock lets one install and the other find it
+    done. A failure here is the browser test's to report."""
+    from tests.evidence_pack.browser import CHROMIUM, ChromiumUnavailable, ensure_chromium
+
+    if CHROMIUM.exists() or not any(item.path.name == "test_browser.py" for item in items):
+        return
+
+    def install() -> None:
+        with contextlib.suppress(ChromiumUnavailable):
+            ensure_chromium()
+
+    threading.Thread(target=install, name="chromium-install", daemon=True).start()

@@ -244,18 +244,19 @@ class AttemptRecord:
 
 
 # One statement, so one round trip and its own transaction: the attempt is logged and the delivery
-# moved on together, or neither.
+# moved on together, or neither (nor anything, when the endpoint was deleted meanwhile).
 RECORD_ATTEMPT_SQL = """
-WITH attempt AS (
-  INSERT INTO webhook_attempt
-         (organisation_id, delivery_id, attempted_at, status_code, latency_ms, error, response_excerpt)
-  VALUES ($1, $2, $5, $6, $7, $8, $9)
+WITH moved AS (
+  UPDATE webhook_delivery
+     SET attempts = attempts + 1, status = $3,
+         next_attempt_at = coalesce($4, next_attempt_at),
+         delivered_at = CASE WHEN $3 = 'delivered' THEN $5 ELSE delivered_at END
+   WHERE organisation_id = $1 AND id = $2 AND status = 'pending'
+  RETURNING organisation_id, id
 )
-UPDATE webhook_delivery
-   SET attempts = attempts + 1, status = $3,
-       next_attempt_at = coalesce($4, next_attempt_at),
-       delivered_at = CASE WHEN $3 = 'delivered' THEN $5 ELSE delivered_at END
- WHERE organisation_id = $1 AND id = $2 AND status = 'pending'
+INSERT INTO webhook_attempt
+       (organisation_id, delivery_id, attempted_at, status_code, latency_ms, error, response_excerpt)
+SELECT organisation_id, id, $5::timestamptz, $6::int, $7::int, $8::text, $9::text FROM moved
 """
 
 

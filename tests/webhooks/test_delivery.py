@@ -4,15 +4,20 @@ carrying what the endpoint's organisation may read."""
 import asyncio
 import base64
 import json
+import uuid
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.database import asyncpg_connect_kwargs
 from service.jobs.worker import run
-from service.webhooks import signing
+from service.projections.repository import events_after
+from service.webhooks import repository, signing
+from service.webhooks.repository import AttemptRecord
 from tests import factories
 from tests.tokens import TokenFactory
 from tests.webhooks.receiver import Receiver, SignatureInvalid, verify
@@ -243,3 +248,29 @@ async def test_an_endpoint_failing_past_its_retries_is_disabled_and_resumes_when
         assert receiver.received[-1].json()["data"]["before"] == "stage-1"
     statuses = {d["event_id"]: d["status"] for d in await deliveries(client, p.admin, endpoint["id"])}
     assert set(statuses.values()) == {"delivered"}
+
+
+async def test_an_endpoint_deleted_while_its_deliveries_are_sent_leaves_nothing_behind(
+    app: Any, client: httpx.AsyncClient, session: AsyncSession, tokens: TokenFactory
+) -> None:
+    p = await provider(session, tokens)
+    endpoint = await register(client, p.admin, "http://127.0.0.1:9/hook")
+    await emit(app.state.database_url, p.org.id, [stage_change(p, 1)])
+    conn = await asyncpg.connect(**asyncpg_connect_kwargs(app.state.database_url))
+    try:
+        endpoint_id = uuid.UUID(endpoint["id"])
+        state = await repository.endpoint_state(conn, endpoint_id)
+        assert state is not None
+        events = await events_after(conn, after=0, limit=10, organisation_ids=[p.org.id])
+        await repository.add_deliveries(conn, state, events, events[-1].id)
+        [pending] = await repository.pending_deliveries(conn, endpoint_id, 10)
+        # The run has sent it; the admin deletes the endpoint before the run records the answer.
+        assert (
+            await client.delete(f"/v1/webhook-endpoints/{endpoint['id']}", headers=p.admin)
+        ).status_code == 204
+        answered = AttemptRecord(pending.next_attempt_at, 200, 3, None, "ok")
+        await repository.record_delivered(conn, [(pending, answered)])
+        assert await conn.fetchval("SELECT count(*) FROM webhook_attempt") == 0
+        assert await conn.fetchval("SELECT count(*) FROM webhook_delivery") == 0
+    finally:
+        await conn.close()
