@@ -38,7 +38,7 @@ KINDS = (
     "post_incident_review",
     "staff_survey",
 )
-EXAMPLES = int(os.environ.get("INGRAIN_STATUS_PROPERTY_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("INGRAIN_STATUS_PROPERTY_EXAMPLES", "15"))
 
 
 @dataclass(frozen=True)
