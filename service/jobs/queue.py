@@ -38,6 +38,7 @@ RECOMPUTE = "projections.recompute"
 REQUEUE_STALE = "projections.requeue_stale"
 DELIVER = "webhooks.deliver"
 SWEEP_WEBHOOKS = "webhooks.sweep"
+PRUNE_WEBHOOKS = "webhooks.prune"
 
 
 def queries(driver: Driver) -> Queries:

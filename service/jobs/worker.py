@@ -23,6 +23,7 @@ from service.database import asyncpg_connect_kwargs, create_engine
 from service.jobs.queue import (
     DELIVER,
     JOB_SETTINGS,
+    PRUNE_WEBHOOKS,
     RECOMPUTE,
     REQUEUE_STALE,
     SWEEP_WEBHOOKS,
@@ -46,6 +47,8 @@ WRITERS_TIMEOUT_SECONDS = 10.0
 REQUEUE_STALE_CRON = "7 * * * *"
 # Every minute: a run for each webhook endpoint with something due that no queued job stands for.
 SWEEP_WEBHOOKS_CRON = "* * * * *"
+# Daily, at a quiet hour: deliveries past their retention go, with their attempts.
+PRUNE_WEBHOOKS_CRON = "17 3 * * *"
 
 
 async def release_and_wait_for_writers(engine: AsyncEngine, job_id: int) -> int:
@@ -112,6 +115,10 @@ def build(
     @pgq.schedule(SWEEP_WEBHOOKS, SWEEP_WEBHOOKS_CRON)
     async def sweep_webhooks(schedule: Schedule) -> None:
         await delivery.sweep(engine)
+
+    @pgq.schedule(PRUNE_WEBHOOKS, PRUNE_WEBHOOKS_CRON)
+    async def prune_webhooks(schedule: Schedule) -> None:
+        await delivery.prune(engine)
 
     return pgq
 

@@ -354,3 +354,21 @@ async def sweep(engine: AsyncEngine) -> int:
         due = await repository.endpoints_due(conn)
         await enqueue_delivery(conn, due)
     return len(due)
+
+
+# What an admin reads back of past deliveries: a month, then the answered and the given-up go.
+RETENTION_DAYS = 30
+PRUNE_BATCH = 5_000
+
+
+async def prune(engine: AsyncEngine) -> int:
+    """Delete deliveries (and their attempts) answered or given up more than RETENTION_DAYS ago,
+    in batches so no transaction holds many rows; pending ones stay whatever their age."""
+    total = 0
+    while True:
+        async with engine.begin() as connection:
+            conn: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
+            deleted = await repository.prune(conn, older_than_days=RETENTION_DAYS, batch=PRUNE_BATCH)
+        total += deleted
+        if deleted < PRUNE_BATCH:
+            return total

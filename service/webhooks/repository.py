@@ -346,3 +346,25 @@ async def subscribers(conn: asyncpg.Connection, provider_id: uuid.UUID) -> list[
         provider_id,
     )
     return [(r[0], r[1]) for r in rows]
+
+
+async def prune(conn: asyncpg.Connection, *, older_than_days: int, batch: int) -> int:
+    """Delete up to `batch` deliveries that are no longer pending and were created more than
+    `older_than_days` ago (their attempts go with them); how many went."""
+    deleted = await conn.fetchval(
+        """
+        WITH old AS (
+          SELECT organisation_id, id FROM webhook_delivery
+           WHERE status <> 'pending' AND created_at < now() - make_interval(days => $1)
+           LIMIT $2
+        ), gone AS (
+          DELETE FROM webhook_delivery d USING old
+           WHERE d.organisation_id = old.organisation_id AND d.id = old.id
+          RETURNING 1
+        )
+        SELECT count(*) FROM gone
+        """,
+        older_than_days,
+        batch,
+    )
+    return int(deleted)

@@ -3,6 +3,7 @@ carrying what the endpoint's organisation may read."""
 
 import asyncio
 import base64
+import dataclasses
 import json
 import uuid
 from datetime import timedelta
@@ -274,3 +275,31 @@ async def test_an_endpoint_deleted_while_its_deliveries_are_sent_leaves_nothing_
         assert await conn.fetchval("SELECT count(*) FROM webhook_delivery") == 0
     finally:
         await conn.close()
+
+
+async def test_deliveries_past_their_retention_are_pruned_and_pending_ones_stay(
+    app: Any, client: httpx.AsyncClient, session: AsyncSession, tokens: TokenFactory
+) -> None:
+    from service.webhooks.delivery import RETENTION_DAYS, deliver_endpoint, prune
+
+    p = await provider(session, tokens)
+    async with Receiver(script=[200, 200, 500]) as receiver:
+        endpoint = await register(client, p.admin, receiver.url)
+        await emit(app.state.database_url, p.org.id, [stage_change(p, n) for n in range(3)])
+        # One run: two answered, the third failed and waiting an hour for its retry.
+        options = dataclasses.replace(FAST, retry_delays=(timedelta(hours=1),))
+        outcome = await deliver_endpoint(app.state.engine, uuid.UUID(endpoint["id"]), options)
+        assert (outcome.sent, outcome.delivered) == (3, 2) and outcome.retry_at is not None
+    conn = await asyncpg.connect(**asyncpg_connect_kwargs(app.state.database_url))
+    try:
+        # All three a retention and a day old: two delivered, one still pending its retry.
+        await conn.execute(
+            "UPDATE webhook_delivery SET created_at = now() - make_interval(days => $1)", RETENTION_DAYS + 1
+        )
+        assert await prune(app.state.engine) == 2
+        statuses = await conn.fetch("SELECT status FROM webhook_delivery")
+        assert [r["status"] for r in statuses] == ["pending"]
+        assert await conn.fetchval("SELECT count(*) FROM webhook_attempt") == 1
+    finally:
+        await conn.close()
+    assert len(await deliveries(client, p.admin, endpoint["id"])) == 1
