@@ -32,6 +32,17 @@ RESOURCE = "webhook_endpoint"
 MAX_ENDPOINTS_PER_ORGANISATION = 20
 
 
+def _logged(session: AsyncSession, principal: Principal, action: str, endpoint_id: uuid.UUID) -> None:
+    """Every change to an endpoint, and every redelivery, goes to the access log."""
+    record_access(
+        session,
+        principal=principal,
+        action=f"webhook_endpoint.{action}",
+        resource_type=RESOURCE,
+        record_ids=[endpoint_id],
+    )
+
+
 def endpoint_public(row: WebhookEndpoint) -> WebhookEndpointPublic:
     expires = row.previous_secret_expires_at
     return WebhookEndpointPublic(
@@ -89,13 +100,7 @@ async def create_endpoint(
     )
     session.add(row)
     await session.flush()
-    record_access(
-        session,
-        principal=principal,
-        action="webhook_endpoint.create",
-        resource_type=RESOURCE,
-        record_ids=[row.id],
-    )
+    _logged(session, principal, "create", row.id)
     return row, secret
 
 
@@ -157,13 +162,7 @@ async def update_endpoint(
         conn = await driver_connection(session)
         await repository.requeue_endpoint_deliveries(conn, row.id)
         await enqueue_delivery(conn, [(row.organisation_id, row.id)])
-    record_access(
-        session,
-        principal=principal,
-        action="webhook_endpoint.update",
-        resource_type=RESOURCE,
-        record_ids=[row.id],
-    )
+    _logged(session, principal, "update", row.id)
     return row
 
 
@@ -171,13 +170,7 @@ async def delete_endpoint(*, session: AsyncSession, principal: Principal, endpoi
     """Gone with its deliveries and their attempts; a run under way stops at its next step."""
     row = await get_endpoint(session=session, principal=principal, endpoint_id=endpoint_id, for_update=True)
     await repository.delete_endpoint(session, organisation_id=row.organisation_id, endpoint_id=row.id)
-    record_access(
-        session,
-        principal=principal,
-        action="webhook_endpoint.delete",
-        resource_type=RESOURCE,
-        record_ids=[endpoint_id],
-    )
+    _logged(session, principal, "delete", endpoint_id)
 
 
 async def rotate_secret(
@@ -198,13 +191,7 @@ async def rotate_secret(
     row.secret_rotated_at = now
     row.updated_at = now
     await session.flush()
-    record_access(
-        session,
-        principal=principal,
-        action="webhook_endpoint.rotate_secret",
-        resource_type=RESOURCE,
-        record_ids=[row.id],
-    )
+    _logged(session, principal, "rotate_secret", row.id)
     return row, secret
 
 
@@ -277,11 +264,5 @@ async def redeliver(
     await session.flush()
     if endpoint.enabled:
         await enqueue_delivery(await driver_connection(session), [(endpoint.organisation_id, endpoint.id)])
-    record_access(
-        session,
-        principal=principal,
-        action="webhook_endpoint.redeliver",
-        resource_type=RESOURCE,
-        record_ids=[endpoint.id],
-    )
+    _logged(session, principal, "redeliver", endpoint.id)
     return _delivery_public(row, [])
