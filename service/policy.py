@@ -28,6 +28,7 @@ class Permission(StrEnum):
     # Status
     status_read = "status:read"
     evidence_read = "evidence:read"  # touchpoints behind an indicator (redacted by role)
+    evidence_pack_read = "evidence_pack:read"  # the printable pack: the status, its trends and levers
     portfolio_read = "portfolio:read"
     # Administration
     organisation_manage = "organisation:manage"
@@ -50,6 +51,7 @@ _MANAGER = {
     P.staff_identity_read,
     P.status_read,
     P.evidence_read,
+    P.evidence_pack_read,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -69,6 +71,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.user_manage,
             P.audit_read,
             P.status_read,
+            P.evidence_pack_read,
             P.webhook_manage,
         }
     ),
@@ -83,7 +86,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.commissioner: frozenset({P.status_read, P.portfolio_read, P.webhook_manage}),
-    Role.inspector: frozenset({P.status_read, P.evidence_read, P.webhook_manage}),
+    Role.inspector: frozenset({P.status_read, P.evidence_read, P.evidence_pack_read, P.webhook_manage}),
     Role.platform_admin: frozenset({P.organisation_manage, P.relationship_manage}),
 }
 

@@ -16,7 +16,7 @@ from service.touchpoints.limits import BodyLimitedRoute
 
 router = APIRouter(tags=["evidence pack"], route_class=BodyLimitedRoute)
 
-PackReader = Annotated[Principal, Depends(require(Permission.evidence_read))]
+PackReader = Annotated[Principal, Depends(require(Permission.evidence_pack_read))]
 
 # The document asks for nothing beyond itself: no script, no request of any kind, inline styles,
 # and images only as data. Browsers must not guess another type for it.

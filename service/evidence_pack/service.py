@@ -53,7 +53,7 @@ async def evidence_pack(
 ) -> EvidencePack:
     """The pack for one service or, without `service_id`, the provider (the services the caller
     may see). Refused as the status is: 404 outside the caller's scope."""
-    check(principal, Permission.evidence_read)
+    check(principal, Permission.evidence_pack_read)
     status = await status_rules.innovation_status(
         session=session, principal=principal, innovation_id=innovation_id, service_id=service_id
     )

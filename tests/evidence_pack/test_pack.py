@@ -186,7 +186,18 @@ async def test_one_service_only(client: httpx.AsyncClient, world: PackWorld) -> 
     assert elsewhere.headers["content-type"].startswith("application/problem+json")
 
 
-@pytest.mark.parametrize("who", ["commissioner", "care_worker", "provider_admin"])
+async def test_a_provider_admin_and_a_manager_get_the_providers_own_figures(
+    client: httpx.AsyncClient, world: PackWorld
+) -> None:
+    def same(document: str) -> str:  # each chart's SVG has an id of its own
+        return re.sub(r"chart-[0-9a-f-]{36}", "chart", document)
+
+    lead = same(await fetch(client, world, "quality_lead"))
+    for who in ("provider_admin", "registered_manager"):
+        assert same(await fetch(client, world, who)) == lead
+
+
+@pytest.mark.parametrize("who", ["commissioner", "care_worker", "integration"])
 async def test_callers_without_evidence_access_are_refused(
     who: str, client: httpx.AsyncClient, world: PackWorld
 ) -> None:

@@ -103,6 +103,7 @@ async def pack_world(
         "registered_manager": tokens.headers(Role.registered_manager, provider.id, sub="pack-manager"),
         "provider_admin": tokens.headers(Role.provider_admin, provider.id, sub="pack-admin"),
         "care_worker": tokens.headers(Role.care_worker, provider.id, sub="pack-carer"),
+        "integration": tokens.headers(Role.integration, provider.id, sub="pack-client"),
         "inspector": tokens.headers(Role.inspector, regulator.id, sub="pack-inspector"),
         "commissioner": tokens.headers(Role.commissioner, commissioner.id, sub="pack-commissioner"),
     }
