@@ -5,7 +5,7 @@ PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 python3.11; 
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck pytest openapi migrate demo bench-ingest bench-status bench-load bench-webhooks install install-dev clean
+.PHONY: run test lint typecheck contract-lint pytest openapi migrate demo bench-ingest bench-status bench-load bench-webhooks install install-dev clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Ingrain needs Python 3.11 or newer on the PATH" >&2; exit 1; }
@@ -27,8 +27,8 @@ install-dev: $(VENV)/.installed-dev
 run: install
 	$(BIN)/ingrain serve
 
-## test: lint, type-check and the whole test suite on a throwaway embedded Postgres
-test: install-dev lint typecheck pytest
+## test: lint, type-check, lint the contract and the whole test suite on a throwaway embedded Postgres
+test: install-dev lint typecheck contract-lint pytest
 
 lint: install-dev
 	$(BIN)/ruff check .
@@ -36,6 +36,22 @@ lint: install-dev
 
 typecheck: install-dev
 	$(BIN)/mypy service tests bench
+
+# The contract's linters and TypeScript generator, pinned in tools/contract/package-lock.json; npm ci
+# runs again only when the lock file changes.
+CONTRACT_TOOLS := tools/contract
+CONTRACT_BIN   := $(CONTRACT_TOOLS)/node_modules/.bin
+
+$(CONTRACT_TOOLS)/node_modules/.installed: $(CONTRACT_TOOLS)/package-lock.json
+	cd $(CONTRACT_TOOLS) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## contract-lint: openapi/openapi.json against Redocly's recommended rules (0 errors) and Spectral's
+## spectral:oas (0 warnings; waivers with their reasons in .spectral.yaml)
+contract-lint: $(CONTRACT_TOOLS)/node_modules/.installed
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+		$(CONTRACT_BIN)/redocly lint openapi/openapi.json --extends=recommended --format=summary
+	$(CONTRACT_BIN)/spectral lint openapi/openapi.json --ruleset .spectral.yaml --fail-severity=warn
 
 # Two workers (one per core of CI), each with its own throwaway Postgres; coverage of service/ is
 # measured in both and printed as one table of the files not fully covered, with the total.

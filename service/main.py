@@ -14,6 +14,8 @@ from service.audit.middleware import RequestOriginMiddleware
 from service.auth.verifier import TokenVerifier
 from service.conflicts import TransactionRetryMiddleware
 from service.database import create_engine, create_session_factory, resolve_database_url
+from service.docs.openapi import DEFAULT_SERVERS, declare_public_operations, describe_tags
+from service.docs.router import include_docs
 from service.errors import PROBLEM_JSON, install_problem_handlers
 from service.graphql.router import graphql_router
 from service.health.router import router as health_router
@@ -82,6 +84,9 @@ def create_app(
         description=API_DESCRIPTION,
         lifespan=lifespan,
         separate_input_output_schemas=False,
+        # Served by include_docs from packaged assets: FastAPI's own pages load theirs from CDNs.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_problem_handlers(app)
@@ -95,6 +100,7 @@ def create_app(
     app.include_router(metrics_router)
     include_routers(app, settings)
     app.include_router(graphql_router(settings))
+    include_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -125,7 +131,15 @@ def _report_stopped_workers(task: "asyncio.Task[None]") -> None:
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+        servers=app.servers or DEFAULT_SERVERS,
+    )
+    schema["tags"] = describe_tags(schema)
+    declare_public_operations(schema, app.routes)
     schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = {
         "title": "Problem",
         "type": "object",

@@ -18,6 +18,7 @@ import asyncpg
 import httpx
 import pgserver
 import pytest
+from playwright.async_api import Browser, async_playwright
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service import clock, embedded_postgres
@@ -29,6 +30,7 @@ from service.database import (
 )
 from service.migrate import upgrade_async
 from service.settings import Settings
+from tests.evidence_pack.browser import CHROMIUM_ARGS, Chromium, ChromiumUnavailable, ensure_chromium
 from tests.tokens import TokenFactory
 
 # "gw0", "gw1", … under pytest-xdist (set before this module is imported); unset in a plain run.
@@ -162,12 +164,37 @@ def tokens(settings: Settings) -> TokenFactory:
     return TokenFactory(settings)
 
 
+BROWSER_LAUNCH_MS = 15_000
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Chromium:
+    """Debian's Chromium, installed when missing; the browser tests fail (never skip) without it."""
+    try:
+        return ensure_chromium()
+    except ChromiumUnavailable as error:
+        pytest.fail(f"Chromium is needed for the browser tests and could not be installed: {error}")
+
+
+@pytest.fixture
+async def browser(chromium: Chromium) -> AsyncIterator[Browser]:
+    """Headless Chromium driven by Playwright, for the tests in the files named test_browser.py."""
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=str(chromium.path), args=CHROMIUM_ARGS, headless=True, timeout=BROWSER_LAUNCH_MS
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """When the evidence pack's browser test is to run and Chromium is missing, begin installing it
+    """When a browser test (a test_browser.py) is to run and Chromium is missing, begin installing it
     now, while the other tests run, so the test finds it there rather than waiting for apt. Each
     xdist worker may start this; the install's file lock lets one install and the other find it
     done. A failure here is the browser test's to report."""
-    from tests.evidence_pack.browser import CHROMIUM, ChromiumUnavailable, ensure_chromium
+    from tests.evidence_pack.browser import CHROMIUM
 
     if CHROMIUM.exists() or not any(item.path.name == "test_browser.py" for item in items):
         return

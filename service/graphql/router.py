@@ -6,6 +6,7 @@ from typing import Any
 # What Strawberry raises for a request it cannot take (cross_web is its HTTP layer).
 from cross_web import HTTPException as GraphQLHTTPError
 from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
 from fastapi.routing import APIWebSocketRoute
 from starlette.exceptions import HTTPException
 from strawberry.fastapi import GraphQLRouter
@@ -13,6 +14,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from service.availability import describe
+from service.docs.router import graphiql_html
 from service.errors import InvalidInput, ProblemError, Unavailable, UnsupportedMediaType, retry_after_seconds
 from service.graphql.context import GraphQLContext, get_context, graphql_caller
 from service.graphql.errors import is_unavailable
@@ -43,6 +45,10 @@ class IngrainGraphQLRouter(GraphQLRouter[GraphQLContext, None]):
                 rule = {"field": "body", "rule": "graphql_request", "message": exc.reason}
                 raise ProblemError(exc.reason, errors=[rule]) from exc
             raise HTTPException(exc.status_code, detail=exc.reason) from exc
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """GraphiQL from the assets shipped with the service (Strawberry's page loads them from CDNs)."""
+        return HTMLResponse(graphiql_html(request))
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         """An operation the database could not serve is answered as REST answers it: 503 problem+json

@@ -9,11 +9,9 @@ tests/artefacts/ for a person to look at.
 """
 
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.common import running_server
@@ -22,37 +20,14 @@ from service.demo.generate import build_plan
 from service.demo.loader import load_demo
 from service.status.vocabulary import IndicatorKey
 from service.vocabulary import Role
-from tests.evidence_pack.browser import CHROMIUM_ARGS, Chromium, ChromiumUnavailable, ensure_chromium
 from tests.tokens import TokenFactory
 
 ARTEFACTS = Path(__file__).resolve().parents[1] / "artefacts"
 SCREENSHOT = ARTEFACTS / "evidence-pack-night-gap.png"
 STEP_MS = 5_000  # each browser step; a hung page fails the test, not the suite
-LAUNCH_MS = 15_000
 A4_WIDTH_PX = 794  # 210 mm at 96 px per inch
 A4_PRINTABLE_PX = 688  # 210 mm less the pack's 14 mm page margins each side
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Chromium:
-    """Debian's Chromium, installed when missing; the browser tests fail (never skip) without it."""
-    try:
-        return ensure_chromium()
-    except ChromiumUnavailable as error:
-        pytest.fail(f"Chromium is needed for the browser tests and could not be installed: {error}")
-
-
-@pytest.fixture
-async def browser(chromium: Chromium) -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(chromium.path), args=CHROMIUM_ARGS, headless=True, timeout=LAUNCH_MS
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 async def test_the_night_gap_pack_renders_in_chromium(
