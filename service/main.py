@@ -82,6 +82,9 @@ def create_app(
         description=API_DESCRIPTION,
         lifespan=lifespan,
         separate_input_output_schemas=False,
+        # Not FastAPI's own request spans, which record the path asked for (it may name a person's
+        # record): the request span is Ingrain's (service.observability.tracing).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     install_problem_handlers(app)
