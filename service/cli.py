@@ -84,10 +84,12 @@ def _worker(args: argparse.Namespace) -> None:
     from service.jobs.worker import run
     from service.observability.logging import configure_logging
     from service.observability.metrics import mark_this_process_dead, serve_metrics
+    from service.observability.tracing import configure_tracing, shutdown_tracing
     from service.webhooks.delivery import DeliveryOptions
 
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
+    configure_tracing()  # OTEL_EXPORTER_OTLP_ENDPOINT: a span per job run, with its SQL
     if settings.metrics_port is not None:
         serve_metrics(settings.host, settings.metrics_port)
 
@@ -102,6 +104,7 @@ def _worker(args: argparse.Namespace) -> None:
     try:
         asyncio.run(main())
     finally:
+        shutdown_tracing()  # sends the spans still buffered
         mark_this_process_dead()
 
 

@@ -87,6 +87,9 @@ def create_app(
         # Served by include_docs from packaged assets: FastAPI's own pages load theirs from CDNs.
         docs_url=None,
         redoc_url=None,
+        # Not FastAPI's own request spans, which record the path asked for (it may name a person's
+        # record): the request span is Ingrain's (service.observability.tracing).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     install_problem_handlers(app)
@@ -108,10 +111,12 @@ def create_app(
 def app_factory() -> FastAPI:
     """The app of one `ingrain serve` process (uvicorn's `factory=True`, once per worker)."""
     from service.observability.logging import configure_logging
+    from service.observability.tracing import configure_tracing
     from service.runtime import tune_garbage_collector
 
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
+    configure_tracing()  # OTEL_EXPORTER_OTLP_ENDPOINT: this process's own exporter, after the fork
     app = create_app(
         settings,
         database_url=os.environ.get(PREPARED_DATABASE_URL) or None,

@@ -33,6 +33,7 @@ from service.jobs.queue import (
     read_payload,
 )
 from service.observability.jobs import MeasuredRetryExecutor
+from service.observability.queue import keep_sampling, stop_sampling
 from service.projections import repository
 from service.projections.service import DEFAULT_WINDOW_DAYS, recompute
 from service.webhooks import delivery
@@ -151,12 +152,14 @@ async def run(
     try:
         pgq = build(engine, connection, webhooks)
         watcher = asyncio.create_task(_forward(stop, pgq.shutdown)) if stop is not None else None
+        sampler = asyncio.create_task(keep_sampling(engine, pgq.qm.entrypoint_registry))
         try:
             if drain:
                 await pgq.qm.run(mode=QueueExecutionMode.drain, **run_options)
             else:
                 await pgq.run(**run_options)
         finally:
+            await stop_sampling(sampler)
             if watcher is not None:
                 watcher.cancel()
     finally:

@@ -1,4 +1,5 @@
-"""Metrics of the job workers: every job run, by entrypoint and outcome, and how long it took."""
+"""Metrics of the job workers: every job run, by entrypoint and outcome, how long it waited to be
+picked and how long it ran; with tracing on, a span for each job run."""
 
 import asyncio
 import dataclasses
@@ -8,7 +9,15 @@ from pgqueuer.errors import RetryRequested
 from pgqueuer.executors import DatabaseRetryEntrypointExecutor
 from pgqueuer.models import Context, Job
 
-from service.observability.metrics import job_duration, jobs_processed
+from service.observability.metrics import job_duration, job_wait, jobs_processed
+from service.observability.tracing import job_span
+
+
+def waited_seconds(job: Job) -> float:
+    """From the moment the job fell due (queued, or its retry's time come) to its pick: all three
+    timestamps are the database's clock, so no skew between machines enters."""
+    due = max(job.created, job.execute_after)
+    return max((job.updated - due).total_seconds(), 0.0)
 
 
 @dataclasses.dataclass
@@ -17,6 +26,11 @@ class MeasuredRetryExecutor(DatabaseRetryEntrypointExecutor):
     `failed` (out of attempts) or `cancelled` (the worker stopped under it)."""
 
     async def execute(self, job: Job, context: Context) -> None:
+        job_wait.labels(job.entrypoint).observe(waited_seconds(job))
+        with job_span(job.entrypoint, job.id, job.attempts):
+            await self._measured(job, context)
+
+    async def _measured(self, job: Job, context: Context) -> None:
         started = time.perf_counter()
         outcome = "failed"
         try:

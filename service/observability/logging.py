@@ -14,6 +14,7 @@ import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from service.observability.context import current_request
+from service.observability.tracing import current_ids
 
 LogFormat = Literal["text", "json"]
 LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
@@ -36,6 +37,16 @@ def add_request_context(_logger: WrappedLogger, _method: str, event_dict: EventD
     return event_dict
 
 
+def add_trace_ids(_logger: WrappedLogger, _method: str, event_dict: EventDict) -> EventDict:
+    """The span in flight, when tracing is on: its `trace_id` and `span_id`, as a trace backend
+    shows them, so that a line and its trace find each other."""
+    ids = current_ids()
+    if ids is not None:
+        event_dict.setdefault("trace_id", ids[0])
+        event_dict.setdefault("span_id", ids[1])
+    return event_dict
+
+
 def formatter(log_format: LogFormat, *, colors: bool = False) -> logging.Formatter:
     pre_chain: list[Processor] = [
         structlog.stdlib.add_log_level,
@@ -43,6 +54,7 @@ def formatter(log_format: LogFormat, *, colors: bool = False) -> logging.Formatt
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.stdlib.ExtraAdder(allow=EXTRA_FIELDS),
         add_request_context,
+        add_trace_ids,
     ]
     renderer: list[Processor]
     if log_format == "json":

@@ -81,6 +81,68 @@ job_duration = Histogram(
     buckets=JOB_BUCKETS,
 )
 
+job_wait = Histogram(
+    "ingrain_job_wait_seconds",
+    "Time from a job falling due (enqueued, or its retry's time come) to a worker picking it, by entrypoint.",
+    ["entrypoint"],
+    buckets=JOB_BUCKETS,
+)
+# Sampled by the job workers (service.observability.queue), not at scrape time: see that module.
+# With several workers, the most recent sample of a live process stands for the whole queue.
+job_queue_depth = Gauge(
+    "ingrain_job_queue_depth",
+    "Jobs in the queue by entrypoint and status: queued (due), scheduled (due later), picked (running).",
+    ["entrypoint", "status"],
+    multiprocess_mode="livemostrecent",
+)
+
+# Touchpoints: a kind is from a closed vocabulary; a source system is labelled only when it is the
+# one an integration client is registered for (see service.observability.activity).
+touchpoints_recorded = Counter(
+    "ingrain_touchpoints_recorded",
+    "Touchpoints stored (committed), by kind and source system.",
+    ["kind", "source_system"],
+)
+touchpoints_rejected = Counter(
+    "ingrain_touchpoints_rejected",
+    "Touchpoints refused, by the rule they broke (an item breaking two rules counts under each).",
+    ["rule"],
+)
+
+# A projected status read takes ~10 ms in all; computing one from the counts tens to hundreds.
+STATUS_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+statuses_computed = Counter(
+    "ingrain_statuses_computed",
+    "Statuses computed from the counts: by the job workers into projections (projection) or while "
+    "answering a request (on_read: another moment or window, or no projection stored yet).",
+    ["mode"],
+)
+status_compute_duration = Histogram(
+    "ingrain_status_compute_duration_seconds",
+    "Time to load the counts and compute the statuses of one computation (one or more statuses), by mode.",
+    ["mode"],
+    buckets=STATUS_BUCKETS,
+)
+statuses_served = Counter(
+    "ingrain_statuses_served",
+    "Statuses answered, by source: a stored projection, or computed for the request.",
+    ["source"],
+)
+
+WEBHOOK_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
+webhook_deliveries = Counter(
+    "ingrain_webhook_deliveries",
+    "Webhook deliveries settled by an attempt: delivered; retrying (an attempt failed, a retry is "
+    "scheduled); failed (the last retry failed: the delivery is failed and its endpoint disabled).",
+    ["outcome"],
+)
+webhook_attempt_duration = Histogram(
+    "ingrain_webhook_attempt_duration_seconds",
+    "Time of one delivery attempt (a POST to the receiver), by result: succeeded (2xx) or failed.",
+    ["result"],
+    buckets=WEBHOOK_BUCKETS,
+)
+
 
 def multiprocess_dir() -> str | None:
     return os.environ.get(MULTIPROCESS_DIR) or None

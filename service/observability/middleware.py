@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.observability.context import RequestContext, current_request
 from service.observability.metrics import http_request_duration, http_requests, http_requests_in_flight
 from service.observability.request_id import accept_request_id
+from service.observability.tracing import RequestTracing, request_tracing
 from service.settings import Settings
 
 log = logging.getLogger("ingrain.http")
@@ -62,8 +63,9 @@ class RequestObservation:
     """Gives each request its id (echoed as `X-Request-ID`), counts and times it, and logs one line
     for it: method, route template, status, duration, and the caller's organisation and roles."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, tracing: RequestTracing | None = None) -> None:
         self.app = app
+        self.tracing = tracing
         # The labelled series of each (method, route, status): all from closed sets, so bounded.
         self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
@@ -90,6 +92,8 @@ class RequestObservation:
             await send(message)
 
         token = current_request.set(context)
+        method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
+        span = self.tracing.start(scope, method) if self.tracing is not None else None
         started = time.perf_counter()
         http_requests_in_flight.inc()
         try:
@@ -97,7 +101,6 @@ class RequestObservation:
         finally:
             seconds = time.perf_counter() - started
             http_requests_in_flight.dec()
-            method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
             route = context.route or (PREFLIGHT if preflight and method == "OPTIONS" else UNMATCHED)
             counter, histogram = self._labelled(method, route, status)
             counter.inc()
@@ -112,6 +115,8 @@ class RequestObservation:
                         "duration_ms": round(seconds * 1000, 2),
                     },
                 )
+            if span is not None and self.tracing is not None:
+                self.tracing.end(span, context, method, route, status)
             current_request.reset(token)
 
     def _labelled(self, method: str, route: str, status: int) -> tuple[Counter, Histogram]:
@@ -189,6 +194,7 @@ def wrap_http_edge(app: FastAPI, settings: Settings) -> None:
                 allow_credentials=False,
                 max_age=CORS_PREFLIGHT_MAX_AGE_SECONDS,
             )
-        return RequestObservation(inner)
+        # With tracing on (service.observability.tracing), each request has its server span here.
+        return RequestObservation(inner, request_tracing())
 
     app.build_middleware_stack = build_stack  # type: ignore[method-assign]

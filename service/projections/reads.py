@@ -10,6 +10,7 @@ from service import clock
 from service.auth.principal import Principal
 from service.database import driver_connection
 from service.errors import NotFound
+from service.observability.activity import count_served
 from service.projections import repository
 from service.projections.compute import scope_key
 from service.projections.repository import ProjectedBody
@@ -142,8 +143,11 @@ async def innovation_statuses(
         for s, ids in scopes:
             if (i, scope_key(s, ids)) not in found:
                 missing.setdefault(i, []).append((s, ids))
+    count_served("projection", len(found))
     if missing:
-        for computed in await compute_on_read(session, scope, missing):
+        computed_rows = await compute_on_read(session, scope, missing)
+        count_served("computed", len(computed_rows))
+        for computed in computed_rows:
             body = computed.external_body if scope.is_external else computed.body
             found[(computed.innovation_id, computed.scope_key)] = ProjectedBody(body, computed.computed_at)
     items = []

@@ -22,6 +22,7 @@ from service import clock
 from service.database import driver_connection
 from service.errors import NotFound
 from service.jobs.queue import enqueue_delivery, enqueue_recompute
+from service.observability.activity import count_served, status_computation
 from service.projections import repository
 from service.projections.compute import all_services, canonical_scopes, changes, project, scope_key
 from service.projections.repository import PROJECTION_LOCK_CLASS, NewEvent, ProjectionRow
@@ -99,34 +100,35 @@ async def _recompute_in(session: AsyncSession, organisation_id: uuid.UUID, innov
     conn = await driver_connection(session)  # begins the transaction: the snapshot is taken here
     data_xid, now = await repository.snapshot_horizon(conn)
     before = {p.scope_key: p for p in await repository.stored(conn, innovation_id)}
-    subjects = await load_subjects(
-        session, organisation_id, [innovation_id], as_of=now, window_days=DEFAULT_WINDOW_DAYS
-    )
-    if not subjects:
-        await repository.delete(conn, innovation_id, list(before))
-        return
-    subject = subjects[0]
-    current = set(all_services(subject))
-    rows: list[ProjectionRow] = []
-    events: list[NewEvent] = []
-    for service_id, service_ids in canonical_scopes(subject):
-        row = project(subject, service_id, service_ids, computed_at=now, data_xid=data_xid)
-        rows.append(row)
-        # Events are per service and for the provider over all its services.
-        previous = before.get(row.scope_key)
-        if previous is not None:  # a roll-up over a changed set of services starts afresh
-            events += changes(previous, row)
-    kept = {r.scope_key for r in rows}
-    gone = []
-    for key, stored in before.items():
-        if key in kept:
-            continue
-        if stored.service_ids and set(stored.service_ids) <= current:
-            rows.append(
-                project(subject, stored.service_id, stored.service_ids, computed_at=now, data_xid=data_xid)
-            )
-        else:
-            gone.append(key)  # a set that no longer exists: asked for again, it is computed on read
+    with status_computation("projection") as computation:
+        subjects = await load_subjects(
+            session, organisation_id, [innovation_id], as_of=now, window_days=DEFAULT_WINDOW_DAYS
+        )
+        if not subjects:
+            await repository.delete(conn, innovation_id, list(before))
+            return
+        subject = subjects[0]
+        current = set(all_services(subject))
+        rows: list[ProjectionRow] = []
+        events: list[NewEvent] = []
+        for service_id, service_ids in canonical_scopes(subject):
+            row = project(subject, service_id, service_ids, computed_at=now, data_xid=data_xid)
+            rows.append(row)
+            # Events are per service and for the provider over all its services.
+            previous = before.get(row.scope_key)
+            if previous is not None:  # a roll-up over a changed set of services starts afresh
+                events += changes(previous, row)
+        kept = {r.scope_key for r in rows}
+        gone = []
+        for key, stored in before.items():
+            if key in kept:
+                continue
+            if stored.service_ids and set(stored.service_ids) <= current:
+                kept_set = (stored.service_id, stored.service_ids)
+                rows.append(project(subject, *kept_set, computed_at=now, data_xid=data_xid))
+            else:
+                gone.append(key)  # a set that no longer exists: asked for again, it is computed on read
+        computation.statuses = len(rows)
     await repository.upsert(conn, rows)
     await repository.delete(conn, innovation_id, gone)
     await publish(conn, organisation_id, events)
@@ -152,14 +154,16 @@ async def compute_on_read(
     conn = await driver_connection(session)
     data_xid, _ = await repository.snapshot_horizon(conn)
     now = await clock.database_now(conn)
-    subjects = await load_subjects(
-        session, scope.provider_id, sorted(wanted), as_of=now, window_days=DEFAULT_WINDOW_DAYS
-    )
-    rows = [
-        project(subject, service_id, service_ids, computed_at=now, data_xid=data_xid)
-        for subject in subjects
-        for service_id, service_ids in wanted[subject.innovation.id]
-    ]
+    with status_computation("on_read") as computation:
+        subjects = await load_subjects(
+            session, scope.provider_id, sorted(wanted), as_of=now, window_days=DEFAULT_WINDOW_DAYS
+        )
+        rows = [
+            project(subject, service_id, service_ids, computed_at=now, data_xid=data_xid)
+            for subject in subjects
+            for service_id, service_ids in wanted[subject.innovation.id]
+        ]
+        computation.statuses = len(rows)
     await repository.insert_missing(conn, rows)
     await enqueue_recompute(conn, scope.provider_id, list(wanted))
     return rows
@@ -192,8 +196,10 @@ async def projected_status(
     key = scope_key(service_id, service_ids)
     found = await repository.read(conn, innovation_id, [key], external=scope.is_external)
     if key in found:
+        count_served("projection")
         return EmbeddingStatus.model_validate({**found[key].body, "computed_at": found[key].computed_at})
     row = await _compute_one(session, scope, innovation_id, service_id, service_ids)
+    count_served("computed")
     body = row.external_body if scope.is_external else row.body
     return EmbeddingStatus.model_validate({**body, "computed_at": row.computed_at})
 
@@ -212,7 +218,9 @@ async def projected_history(
     key = scope_key(service_id, service_ids)
     found = await repository.read_history(conn, innovation_id, key, external=scope.is_external)
     if found is not None:
+        count_served("projection")
         return StatusHistory.model_validate({**found.body, "computed_at": found.computed_at})
     row = await _compute_one(session, scope, innovation_id, service_id, service_ids)
+    count_served("computed")
     history = row.external_history if scope.is_external else row.history
     return StatusHistory.model_validate({**(history or {}), "computed_at": row.computed_at})

@@ -17,6 +17,7 @@ from service import clock
 from service.auth.principal import Principal
 from service.errors import InvalidInput, NotFound, ProblemError
 from service.moments import CLOCK_SKEW
+from service.observability.activity import count_served, status_computation
 from service.pagination import Page, cursor_uuid, decode_cursor, encode_cursor
 from service.policy import Permission, check
 from service.projections import reads as projected
@@ -140,11 +141,14 @@ async def innovation_status(
             service_id=service_id,
             invalid_service=_not_in_scope(),
         )
-    visible = await _subject(
-        session, principal, innovation_id, as_of=moment, window_days=window_days, known_at=known
-    )
-    service_ids = _one_service(visible, service_id)
-    result = visible.subject.evaluate(service_ids)
+    with status_computation("on_read") as computation:
+        visible = await _subject(
+            session, principal, innovation_id, as_of=moment, window_days=window_days, known_at=known
+        )
+        service_ids = _one_service(visible, service_id)
+        result = visible.subject.evaluate(service_ids)
+        computation.statuses = 1
+    count_served("computed")
     return status_public(
         visible.subject,
         result,
@@ -197,6 +201,22 @@ async def _same_moment(
     if serves_projection(first.as_of, first.known_at, first.window_days):
         # Each is one stored row: the single read answers it, from its projection.
         return {request: await _one(session, principal, request) for request in requests}
+    with status_computation("on_read") as computation:
+        answers, computation.statuses = await _computed_together(session, principal, requests, moment, known)
+    count_served("computed", computation.statuses)
+    return answers
+
+
+async def _computed_together(
+    session: AsyncSession,
+    principal: Principal,
+    requests: list[StatusRequest],
+    moment: datetime,
+    known: datetime | None,
+) -> tuple[dict[StatusRequest, StatusAnswer], int]:
+    """The requests' statuses from one load of each provider's counts, and how many were computed
+    so; a request that is not a plain visible case is answered (and counted) by the single read."""
+    first = requests[0]
     wanted = sorted({r.innovation_id for r in requests})
     found: dict[uuid.UUID, tuple[StatusSubject, ProviderScope]] = {}
     for scope in await readable_scopes(session, principal, as_of=moment):
@@ -205,6 +225,7 @@ async def _same_moment(
         )
         found.update((subject.innovation.id, (subject, scope)) for subject in subjects)
     answers: dict[StatusRequest, StatusAnswer] = {}
+    computed = 0
     for request in requests:
         hit = found.get(request.innovation_id)
         visible = visible_services(*hit) if hit else []
@@ -223,7 +244,8 @@ async def _same_moment(
             external=scope.is_external,
             known_at=known,
         )
-    return answers
+        computed += 1
+    return answers, computed
 
 
 async def _one(session: AsyncSession, principal: Principal, request: StatusRequest) -> StatusAnswer:
@@ -267,13 +289,17 @@ async def innovation_history(
             months=months,
             invalid_service=_not_in_scope(),
         )
-    visible = await _subject(
-        session, principal, innovation_id, as_of=moment, window_days=window_days, history=months
-    )
-    service_ids = _one_service(visible, service_id)
+    with status_computation("on_read") as computation:
+        visible = await _subject(
+            session, principal, innovation_id, as_of=moment, window_days=window_days, history=months
+        )
+        service_ids = _one_service(visible, service_id)
+        evaluated = visible.subject.evaluate(service_ids, history=months)
+        computation.statuses = 1
+    count_served("computed")
     return history_public(
         visible.subject,
-        visible.subject.evaluate(service_ids, history=months),
+        evaluated,
         service_ids=service_ids,
         service_id=service_id,
         external=visible.scope.is_external,
@@ -349,10 +375,13 @@ async def list_statuses(
         if serves_projection(as_of, None, window_days):
             items += await projected.innovation_statuses(session, scope, ids)
             continue
-        subjects = await load_subjects(session, provider_id, ids, as_of=moment, window_days=window_days)
-        for subject in sorted(subjects, key=lambda s: s.innovation.id):
-            statuses = innovation_statuses(subject, scope)
-            if statuses is not None:
-                items.append(statuses)
+        with status_computation("on_read") as computation:
+            subjects = await load_subjects(session, provider_id, ids, as_of=moment, window_days=window_days)
+            for subject in sorted(subjects, key=lambda s: s.innovation.id):
+                statuses = innovation_statuses(subject, scope)
+                if statuses is not None:
+                    items.append(statuses)
+                    computation.statuses += 1 + len(statuses.services)
+        count_served("computed", computation.statuses)
     next_cursor = encode_cursor([str(page[-1][0].provider_id), str(page[-1][1])]) if more and page else None
     return Page[InnovationStatuses](items=items, next_cursor=next_cursor)

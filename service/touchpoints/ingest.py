@@ -23,6 +23,7 @@ from service.audit.service import access_entry
 from service.auth.principal import Principal
 from service.errors import ProblemError
 from service.model_helpers import utcnow
+from service.observability.activity import count_recorded, count_rejected
 from service.policy import Permission, check
 from service.status.locks import rollup_lock_keys
 from service.touchpoints.free_text import may_read_free_text, withhold
@@ -229,7 +230,14 @@ class _Recording:
         self.validate()
         await self.write()  # the access log's entry is written with the rows
         self.settle_repeats()
-        return [o for o in self.outcomes if o is not None]
+        outcomes = [o for o in self.outcomes if o is not None]
+        count_rejected(o.problem for o in outcomes if o.problem is not None)
+        count_recorded(
+            self.session,
+            self.principal,
+            ((o.written.item.kind, o.written.item.source_system) for o in outcomes if o.written is not None),
+        )
+        return outcomes
 
 
 def item_result(index: int, outcome: Outcome) -> ItemResult:

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from service import clock
 from service.auth.principal import Principal
 from service.jobs.queue import enqueue_delivery
+from service.observability.metrics import webhook_attempt_duration, webhook_deliveries
 from service.projections.events import visible
 from service.projections.repository import EventRow, events_after
 from service.projections.schemas import StatusEvent
@@ -125,8 +126,10 @@ async def send(
     started = time.perf_counter()
 
     def record(status: int | None, error: str | None, excerpt: str | None = None) -> AttemptRecord:
-        latency = round((time.perf_counter() - started) * 1000)
-        return AttemptRecord(attempted_at, status, latency, error, excerpt)
+        seconds = time.perf_counter() - started
+        attempt = AttemptRecord(attempted_at, status, round(seconds * 1000), error, excerpt)
+        webhook_attempt_duration.labels("succeeded" if attempt.succeeded else "failed").observe(seconds)
+        return attempt
 
     if isinstance(target, targets.TargetRefused):
         return record(None, f"refused: {target.message} ({target.rule})")
@@ -284,6 +287,7 @@ async def _run(
                 if attempt.succeeded:
                     delivered.append((head, attempt))
                     outcome.delivered += 1
+                    webhook_deliveries.labels("delivered").inc()
                     continue
                 await repository.record_delivered(conn, delivered)
                 delivered.clear()
@@ -323,12 +327,14 @@ async def _failed(
                 f"the last: {attempt.error}",
             )
             outcome.disabled = True
+            webhook_deliveries.labels("failed").inc()
             log.warning("webhook endpoint %s disabled after its retries ran out", endpoint.id)
             return
         retry_at = attempt.attempted_at + delay
         await repository.record_attempt(conn, head, attempt, next_attempt_at=retry_at)
         await _schedule(conn, endpoint, delay)
         outcome.retry_at = retry_at
+        webhook_deliveries.labels("retrying").inc()
 
 
 async def _fill_retrying(

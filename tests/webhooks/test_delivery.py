@@ -20,6 +20,7 @@ from service.projections.repository import events_after
 from service.webhooks import repository, signing
 from service.webhooks.repository import AttemptRecord
 from tests import factories
+from tests.observability.support import sample
 from tests.tokens import TokenFactory
 from tests.webhooks.receiver import Receiver, SignatureInvalid, verify
 from tests.webhooks.support import (
@@ -90,10 +91,16 @@ async def test_a_failing_receiver_gets_retries_and_the_same_message_until_it_ans
     app: Any, client: httpx.AsyncClient, session: AsyncSession, tokens: TokenFactory
 ) -> None:
     p = await provider(session, tokens)
+    before = {o: sample("ingrain_webhook_deliveries_total", outcome=o) for o in ("delivered", "retrying")}
+    attempts = "ingrain_webhook_attempt_duration_seconds_count"
+    failed_attempts = sample(attempts, result="failed")
     async with Receiver(script=[500, 503]) as receiver:
         endpoint = await register(client, p.admin, receiver.url)
         await emit(app.state.database_url, p.org.id, [stage_change(p, 1), stage_change(p, 2)])
         await work(app.state.database_url)
+        assert sample("ingrain_webhook_deliveries_total", outcome="delivered") == before["delivered"] + 2
+        assert sample("ingrain_webhook_deliveries_total", outcome="retrying") == before["retrying"] + 2
+        assert sample(attempts, result="failed") == failed_attempts + 2
         ids = [r.headers["webhook-id"] for r in receiver.received]
         # The first event three times (two failures, then 200), and only then the second: in order.
         assert len(ids) == 4 and ids[0] == ids[1] == ids[2] != ids[3]
@@ -217,11 +224,13 @@ async def test_an_endpoint_failing_past_its_retries_is_disabled_and_resumes_when
     app: Any, client: httpx.AsyncClient, session: AsyncSession, tokens: TokenFactory
 ) -> None:
     p = await provider(session, tokens)
+    failed_before = sample("ingrain_webhook_deliveries_total", outcome="failed")
     async with Receiver(script=[500] * 4) as receiver:
         endpoint = await register(client, p.admin, receiver.url)
         await emit(app.state.database_url, p.org.id, [stage_change(p, 1), stage_change(p, 2)])
         await work(app.state.database_url)
         assert len(receiver.received) == 4  # the first attempt and the schedule's three retries
+        assert sample("ingrain_webhook_deliveries_total", outcome="failed") == failed_before + 1
         read = (await client.get(f"/v1/webhook-endpoints/{endpoint['id']}", headers=p.admin)).json()
         assert read["enabled"] is False and "failed 4 attempts" in read["disabled_reason"]
         failed, waiting = sorted(
