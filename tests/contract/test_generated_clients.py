@@ -3,11 +3,10 @@ openapi-python-client posts a batch of touchpoints and reads an innovation's sta
 `ingrain serve` on a loopback port, and openapi-typescript makes TypeScript types of the document.
 
 Both are generated once per test session into a temporary folder; the TypeScript generator is the
-one `make contract-lint` installs in tools/contract/ (installed here with `npm ci` when missing).
+one pinned in tools/contract/ (installed with `npm ci` when missing: tests/contract/tools.py).
 """
 
 import importlib
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -17,15 +16,12 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from filelock import FileLock
 
 from bench.common import running_server, seed_provider
 from service.vocabulary import Role
+from tests.contract.tools import CONTRACT_TOOLS, DOCUMENT, install_contract_tools, run_tool
 from tests.tokens import TokenFactory
 
-ROOT = Path(__file__).resolve().parents[2]
-DOCUMENT = ROOT / "openapi" / "openapi.json"
-CONTRACT_TOOLS = ROOT / "tools" / "contract"
 OPENAPI_TYPESCRIPT = CONTRACT_TOOLS / "node_modules" / ".bin" / "openapi-typescript"
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
 PACKAGE = "ingrain_client"
@@ -40,9 +36,7 @@ class Generated:
 
 
 def _run(command: list[str], cwd: Path) -> None:
-    done = subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=GENERATION_SECONDS, check=False
-    )
+    done = run_tool(command, cwd=cwd)
     assert done.returncode == 0, f"{' '.join(command)}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
 
 
@@ -54,9 +48,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
     config.write_text("post_hooks: []\n")  # the generated code is imported, not formatted
     arguments = ["--path", str(DOCUMENT), "--config", str(config), "--meta", "none"]
     _run([str(GENERATOR), "generate", *arguments, "--output-path", str(out / PACKAGE)], cwd=out)
-    with FileLock(str(CONTRACT_TOOLS / ".npm-ci.lock"), timeout=GENERATION_SECONDS * 2):
-        if not OPENAPI_TYPESCRIPT.exists():
-            _run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=CONTRACT_TOOLS)
+    install_contract_tools()
     typescript = out / "ingrain.d.ts"
     _run([str(OPENAPI_TYPESCRIPT), str(DOCUMENT), "--output", str(typescript)], cwd=out)
     return Generated(out, typescript, time.monotonic() - started)
