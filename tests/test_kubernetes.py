@@ -175,7 +175,8 @@ def test_every_ingrain_variable_is_a_setting_and_pods_never_migrate_or_run_jobs(
     assert not {k for k in config if k in secret}, "a setting is configured once"
     key_path = Path(config["INGRAIN_SIGNING_KEY_PATH"])
     mounts = {m["name"]: m["mountPath"] for m in container("ingrain-api")["volumeMounts"]}
-    volumes = {v["name"]: v for v in named("Deployment", "ingrain-api")["spec"]["template"]["spec"]["volumes"]}
+    api_pod = named("Deployment", "ingrain-api")["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in api_pod["volumes"]}
     [key_volume] = [name for name, v in volumes.items() if "secret" in v]
     assert str(key_path.parent) == mounts[key_volume]
     key_secret = named("Secret", volumes[key_volume]["secret"]["secretName"])
@@ -224,9 +225,7 @@ def test_network_policies_let_in_and_out_only_what_each_pod_needs() -> None:
     assert set(policies) == {"api", "worker", "migrate"}
 
     def egress_ports(component: str) -> set[tuple[str, int]]:
-        return {
-            (p["protocol"], p["port"]) for rule in policies[component]["egress"] for p in rule["ports"]
-        }
+        return {(p["protocol"], p["port"]) for rule in policies[component]["egress"] for p in rule["ports"]}
 
     def ingress_ports(component: str) -> set[str]:
         return {p["port"] for rule in policies[component].get("ingress", []) for p in rule["ports"]}
