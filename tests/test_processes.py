@@ -2,25 +2,35 @@
 together. Each test runs real `ingrain serve` subprocesses on loopback ports against the test Postgres."""
 
 import asyncio
+import os
+import signal
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 import psutil
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.common import ServerProcess
 from service.database import asyncpg_connect_kwargs
 from service.demo import cast
 from service.migrate import head_revision
+from service.projections.repository import PROJECTION_LOCK_CLASS
+from service.projections.service import innovation_lock_key
 from service.settings import Settings
 from service.startup import DEMO_LOCK, MIGRATION_LOCK, START_LOCK_CLASS
 from service.vocabulary import Role
+from tests import factories
 from tests.conftest import cloned_database
+from tests.graphql.status_world import build_status_world, delivery
+from tests.projections.support import assert_projections_equal_on_read, drain, queued
 from tests.tokens import TokenFactory
 
 # Long enough for a loaded two-core machine; a hung server fails the test instead of the suite.
@@ -205,3 +215,68 @@ async def test_servers_starting_together_migrate_once_and_load_the_demo_once(
         for server in servers:
             await server.stop()
         await holder.close()
+
+
+async def test_a_worker_told_to_stop_finishes_the_job_it_holds_and_then_exits(
+    app: Any, client: httpx.AsyncClient, session: AsyncSession, tokens: TokenFactory
+) -> None:
+    """`ingrain worker` on SIGTERM takes no new job and completes the one it holds: the job is not
+    left picked for another worker to take over only once its heartbeat has gone stale."""
+    url = app.state.database_url
+    world = await build_status_world(session, client, tokens, services=1, innovations=1, days=0)
+    [innovation] = world.innovation_ids
+    staff = [await factories.staff_member(session, world.org, world.services) for _ in range(2)]
+    person = await factories.person(session, world.org)
+    assert (await client.get("/v1/status", headers=world.manager)).status_code == 200
+    await drain(url)
+
+    conn = await asyncpg.connect(**asyncpg_connect_kwargs(url))
+    lock = (PROJECTION_LOCK_CLASS, innovation_lock_key(innovation))
+    worker: asyncio.subprocess.Process | None = None
+    try:
+        # The innovation's recompute lock is held, so its recompute is picked and then waits.
+        await conn.execute("SELECT pg_advisory_lock($1::int4, $2::int4)", *lock)
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "service",
+            "worker",
+            env={**os.environ, "INGRAIN_DATABASE_URL": url, "INGRAIN_LOG_LEVEL": "warning"},
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        items = delivery(world.services, staff, person, [innovation], 10)
+        posted = await client.post("/v1/touchpoints/batch", json={"items": items}, headers=world.manager)
+        assert posted.status_code == 200, posted.text
+
+        async def job_waits() -> bool:
+            waiting = await conn.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                " AND classid = $1::bigint::oid AND objid = $2::bigint::oid",
+                lock[0] & 0xFFFFFFFF,
+                lock[1] & 0xFFFFFFFF,
+            )
+            return bool(waiting)
+
+        await eventually(job_waits, within=START_SECONDS, what="the worker picks the recompute")
+        [picked] = await conn.fetch("SELECT id FROM jobs.pgqueuer WHERE status = 'picked'")
+
+        worker.send_signal(signal.SIGTERM)
+        await asyncio.sleep(1)
+        assert worker.returncode is None, "the worker left while it held a job"
+        assert await conn.fetchval("SELECT status::text FROM jobs.pgqueuer WHERE id = $1", picked["id"]) == (
+            "picked"
+        )
+        await conn.execute("SELECT pg_advisory_unlock($1::int4, $2::int4)", *lock)
+        assert await asyncio.wait_for(worker.wait(), timeout=STOP_SECONDS) == 0
+        statuses = await conn.fetch(
+            "SELECT status::text FROM jobs.pgqueuer_log WHERE job_id = $1", picked["id"]
+        )
+        assert "successful" in {s[0] for s in statuses}
+        assert await queued(conn) == 0
+    finally:
+        if worker is not None and worker.returncode is None:
+            worker.kill()
+            await worker.wait()
+        await conn.close()
+    assert await assert_projections_equal_on_read(url, client, world.org.id, world.manager) == 2
