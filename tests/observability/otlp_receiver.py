@@ -79,7 +79,8 @@ def otlp_receiver() -> Iterator[tuple[Receiver, str]]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll: shutdown() waits for the loop to notice, half a second at the default.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
         yield receiver, f"http://127.0.0.1:{server.server_address[1]}"
