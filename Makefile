@@ -68,10 +68,11 @@ contract-lint: $(CONTRACT_TOOLS)/node_modules/.installed
 	$(CONTRACT_BIN)/spectral lint openapi/openapi.json --ruleset .spectral.yaml --fail-severity=warn
 
 # Two workers (one per core of CI), each with its own throwaway Postgres; coverage of service/ is
-# measured in both and printed as one table of the files not fully covered, with the total.
+# measured in both and printed as one table of the files not fully covered, with the total. Work
+# stealing: an idle worker takes tests queued for the other, so neither waits out the other's tail.
 PYTEST_WORKERS ?= 2
 pytest: install-dev
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --cov --cov-report=term
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal --cov --cov-report=term
 
 ## openapi: export openapi/openapi.json and openapi/schema.graphql from the code
 openapi: install
