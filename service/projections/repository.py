@@ -2,7 +2,7 @@
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -307,6 +307,20 @@ async def stage_events_since(
         since,
     )
     return [StageEventRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6])) for r in rows]
+
+
+async def innovations_at(
+    conn: asyncpg.Connection, organisation_id: uuid.UUID, service_ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    """The innovations with any of these services in scope: a touchpoint at one of them counts in
+    their statuses (in a denominator at least) whether it references them or not."""
+    rows = await conn.fetch(
+        "SELECT DISTINCT innovation_id FROM innovation_service"
+        " WHERE organisation_id = $1 AND service_id = ANY($2::uuid[])",
+        organisation_id,
+        list(set(service_ids)),
+    )
+    return {r[0] for r in rows}
 
 
 async def innovation_services(

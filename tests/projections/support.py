@@ -67,7 +67,10 @@ async def assert_projections_equal_on_read(
         assert answer.status_code == 200, answer.text
         assert answer.json()["computed_at"] is None  # computed on read, not served from the projection
         stored, on_read = comparable(json.loads(row["body"])), comparable(answer.json())
-        assert stored == on_read, differences(stored, on_read)
+        assert stored == on_read, (
+            f"innovation {row['innovation_id']}, service {row['service_id']}",
+            differences(stored, on_read),
+        )
     return len(rows)
 
 

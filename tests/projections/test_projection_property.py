@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -108,6 +108,17 @@ def _facts(kind: str, variant: int) -> dict[str, Any]:
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+# Found by this test: a supervision moved to another service, referencing one innovation, changes
+# the other innovation's denominators at the service it left; only the referenced one was marked.
+@example(
+    stream=[
+        Post(kind=1, service=0, hours_ago=834, innovations=(0,), staff=2, variant=0),
+        Batch(posts=(Post(kind=5, service=0, hours_ago=1031, innovations=(1, 0), staff=0, variant=0),)),
+        Drain(),
+        Correct(target=18, hours_ago=957, service=1, innovations=None, variant=7),
+    ],
+    start_hours=960,
 )
 @given(
     stream=st.lists(steps, min_size=3, max_size=12),

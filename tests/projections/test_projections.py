@@ -347,3 +347,52 @@ async def test_event_ids_are_given_out_in_commit_order_so_a_reader_never_skips_o
     finally:
         for conn in (early, late, reader):
             await conn.close()
+
+
+async def test_a_write_marks_every_innovation_in_scope_of_its_service_not_only_those_it_references(
+    app: Any, client: httpx.AsyncClient, session: AsyncSession, tokens: TokenFactory
+) -> None:
+    """A supervision referencing one innovation still counts in the other's denominators at that
+    service: single posts, batches (COPY) and corrections mark both."""
+    org = await factories.organisation(session)
+    oak, elm = await factories.care_service(session, org), await factories.care_service(session, org)
+    staff = await factories.staff_member(session, org, [oak, elm])
+    referenced = await factories.innovation(session, org, [oak, elm])
+    elsewhere = await factories.innovation(session, org, [oak], name="Buddying")
+    apart = await factories.innovation(session, org, [elm], name="Elm only")
+    lead = tokens.headers("quality_lead", org.id)
+
+    def supervision(service: Any, n: int) -> dict[str, Any]:
+        return {
+            "kind": "supervision",
+            "service_id": str(service.id),
+            "occurred_at": ago(3, 10),
+            "recorded_by_id": str(staff.id),
+            "subject_staff_id": str(staff.id),
+            "innovation_ids": [str(referenced.id)],
+            "source_system": "acme-care",
+            "external_id": f"sup-{n}",
+            "facts": {"explains_why": True},
+        }
+
+    conn = await _connect(app)
+
+    async def marked() -> set[uuid.UUID]:
+        rows = await conn.fetch("SELECT dedupe_key FROM jobs.pgqueuer WHERE status = 'queued'")
+        await conn.execute("DELETE FROM jobs.pgqueuer")
+        return {uuid.UUID(r[0].removeprefix("projection:")) for r in rows if r[0]}
+
+    try:
+        await conn.execute("DELETE FROM jobs.pgqueuer")
+        answer = await client.post("/v1/touchpoints", json=supervision(oak, 0), headers=lead)
+        assert answer.status_code == 201, answer.text
+        assert await marked() == {referenced.id, elsewhere.id}
+        batch = {"items": [supervision(oak, n) for n in range(1, 61)]}  # a COPY
+        assert (await client.post("/v1/touchpoints/batch", json=batch, headers=lead)).status_code == 200
+        assert await marked() == {referenced.id, elsewhere.id}
+        moved = {**supervision(elm, 0), "facts": {"explains_why": False}}
+        answer = await client.put(f"/v1/touchpoints/{answer.json()['id']}", json=moved, headers=lead)
+        assert answer.status_code == 200, answer.text
+        assert await marked() == {referenced.id, elsewhere.id, apart.id}  # the service left and joined
+    finally:
+        await conn.close()

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from service.auth.principal import Principal
 from service.database import driver_connection
 from service.jobs.queue import enqueue_recompute
+from service.projections.repository import innovations_at
 from service.status.locks import lock_service_rollups
 from service.touchpoints.repository.reads import TOUCHPOINT, T, visible_touchpoints
 from service.touchpoints.repository.writes import ROW_COLUMNS
@@ -147,7 +148,8 @@ async def replace_touchpoint(
     """
     organisation_id, touchpoint_id = stored["organisation_id"], stored["id"]
     conn = await driver_connection(session)
-    await lock_service_rollups(conn, organisation_id, rollup_services)
+    services = set(rollup_services)
+    await lock_service_rollups(conn, organisation_id, services)
     linked = await conn.fetch(
         "SELECT innovation_id FROM touchpoint_innovation WHERE organisation_id = $1 AND touchpoint_id = $2",
         organisation_id,
@@ -166,5 +168,7 @@ async def replace_touchpoint(
     )
     await conn.execute(_UPDATE_SQL, organisation_id, touchpoint_id, replaced_at, replaced_by_sub, *values[1:])
     await conn.execute(_RELINK_SQL, organisation_id, touchpoint_id, list(innovation_ids))
-    # Innovations it no longer references change as much as those it now does.
-    await enqueue_recompute(conn, organisation_id, {r[0] for r in linked} | set(innovation_ids))
+    # Innovations it no longer references change as much as those it now does, and so does every
+    # innovation in scope of the services it leaves and joins (their denominators count it).
+    in_scope = await innovations_at(conn, organisation_id, services)
+    await enqueue_recompute(conn, organisation_id, {r[0] for r in linked} | set(innovation_ids) | in_scope)

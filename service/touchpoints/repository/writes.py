@@ -18,6 +18,7 @@ from service.audit.models import AccessLogEntry
 from service.audit.repository import entry_values, insert_entry_sql
 from service.database import driver_connection
 from service.jobs.queue import enqueue_links_cte, enqueue_recompute
+from service.projections.repository import innovations_at
 from service.status.locks import KINDS_COUNTED_ON_INSERT, ROLLUP_LOCK_CLASS, lock_rollups
 from service.touchpoints.validation.shape import TouchpointCreateItem
 from service.vocabulary import SYSTEM_OF_KIND
@@ -55,6 +56,7 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("buddy_id", "uuid"),
 )
 _KIND = 1  # the position of `kind` in ROW_COLUMNS
+_SERVICE = 3  # and of `service_id`
 # Facts copied into typed columns, in ROW_COLUMNS order.
 TYPED_FACTS: tuple[str, ...] = tuple(name for name, _ in ROW_COLUMNS[15:])
 
@@ -97,11 +99,16 @@ _ENTRY_ARG = _LOCKS_ARG + 2  # the access-log entry's values
 
 _ROW_ARRAYS = ", ".join(f"${i + _ARG0}::{sql_type}[]" for i, (_, sql_type) in enumerate(ROW_COLUMNS))
 
-# The innovations of the rows actually inserted: each gets its status recomputed (service.jobs),
-# marked in this same statement so that the mark commits or rolls back with the rows.
-_LINKED_INNOVATIONS = """
+# The innovations whose statuses the rows actually inserted change: those they reference, and every
+# innovation in scope of their services (a row it does not reference still counts in its
+# denominators: all the service's supervisions, incidents, …). Each gets its status recomputed
+# (service.jobs), marked in this same statement so that the mark commits or rolls back with the rows.
+_AFFECTED_INNOVATIONS = """
 SELECT l.innovation_id FROM unnest($4::uuid[], $5::uuid[]) AS l(touchpoint_id, innovation_id)
   JOIN inserted ON inserted.id = l.touchpoint_id
+UNION
+SELECT x.innovation_id FROM innovation_service x
+ WHERE x.organisation_id = $1 AND x.service_id IN (SELECT service_id FROM inserted)
 """
 
 # Built from constant column lists only; values are bound parameters. One statement is one
@@ -121,14 +128,14 @@ WITH locks AS (
     {", ".join(f"r.{name}::jsonb" if name == "facts" else f"r.{name}" for name, _ in ROW_COLUMNS)}
   FROM locks, unnest({_ROW_ARRAYS}) AS r({", ".join(name for name, _ in ROW_COLUMNS)})
   ON CONFLICT (organisation_id, source_system, external_id) DO NOTHING
-  RETURNING id
+  RETURNING id, service_id
 ), linked AS (
   INSERT INTO touchpoint_innovation (organisation_id, touchpoint_id, innovation_id)
   SELECT $1, l.touchpoint_id, l.innovation_id
     FROM unnest($4::uuid[], $5::uuid[]) AS l(touchpoint_id, innovation_id)
     JOIN inserted ON inserted.id = l.touchpoint_id
 ), logged AS ({insert_entry_sql(_ENTRY_ARG, "ARRAY(SELECT id FROM inserted)")}),
-{enqueue_links_cte("$1", _LINKED_INNOVATIONS)}
+{enqueue_links_cte("$1", _AFFECTED_INNOVATIONS)}
 SELECT id FROM inserted
 """  # noqa: S608
 
@@ -162,8 +169,8 @@ async def write_touchpoints(
     """Write rows (each in ROW_COLUMNS order), their (touchpoint, innovation) links and the access-log
     entry `access` for the rows written, after taking the rollup locks `lock_keys` (status.locks).
 
-    Every innovation of a row written is marked for its status to be recomputed, in the same
-    transaction (service.jobs.queue).
+    Every innovation a row written references or has its service in scope is marked for its status
+    to be recomputed, in the same transaction (service.jobs.queue).
     Returns the ids written. The rows' source keys were not stored when the caller looked, so the
     common case for a batch is a plain binary COPY of rows and links, as fast as the table allows.
     If another transaction stored one of those keys meanwhile, the COPY fails as a whole and is
@@ -225,5 +232,6 @@ async def _copy(
             )
         written = [row[0] for row in rows]
         await conn.execute(_LOG_COPIED_SQL, written, *entry)
-        await enqueue_recompute(conn, organisation_id, {innovation for _, innovation in links})
+        in_scope = await innovations_at(conn, organisation_id, {row[_SERVICE] for row in rows})
+        await enqueue_recompute(conn, organisation_id, {innovation for _, innovation in links} | in_scope)
     return set(written)
