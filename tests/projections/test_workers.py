@@ -107,7 +107,12 @@ async def test_a_worker_killed_mid_recompute_loses_nothing_and_events_are_writte
             return bool(waiting)
 
         await _until(held_job_picked, "the recompute to be picked and wait for the lock")
-        [picked] = await conn.fetch("SELECT id FROM jobs.pgqueuer WHERE status = 'picked'")
+        # (The batch marks the other innovation too, as its services are in its scope.)
+        [picked] = await conn.fetch(
+            "SELECT id FROM jobs.pgqueuer WHERE status = 'picked'"
+            " AND convert_from(payload, 'UTF8')::jsonb->>'innovation_id' = $1",
+            str(held),
+        )
 
         # A second worker, and more writes while the first holds the job: to both innovations.
         workers.append(_worker(url))
