@@ -17,6 +17,7 @@ from service.jobs.worker import requeue_stale_projections
 from service.projections import repository
 from service.projections.compute import without_moments
 from service.projections.service import recompute
+from service.touchpoints.repository import writes
 from tests import factories
 from tests.graphql.status_world import NOW, StatusWorld, ago, build_status_world, delivery
 from tests.projections.support import drain, queued
@@ -395,5 +396,35 @@ async def test_a_write_marks_every_innovation_in_scope_of_its_service_not_only_t
         answer = await client.put(f"/v1/touchpoints/{answer.json()['id']}", json=moved, headers=lead)
         assert answer.status_code == 200, answer.text
         assert await marked() == {referenced.id, elsewhere.id, apart.id}  # the service left and joined
+        # A review at Elm of an incident at Oak counts in Oak's month of incidents too.
+        incident = {
+            **supervision(oak, 100),
+            "kind": "incident",
+            "subject_staff_id": None,
+            "innovation_ids": [],
+            "facts": {"severity": "low", "restrictive_intervention": False},
+        }
+        answer = await client.post("/v1/touchpoints", json=incident, headers=lead)
+        assert answer.status_code == 201, answer.text
+        await marked()
+        review = {
+            **supervision(elm, 101),
+            "kind": "post_incident_review",
+            "subject_staff_id": None,
+            "innovation_ids": [],
+            "facts": {
+                "incident_id": answer.json()["id"],
+                "learning_captured": True,
+                "follow_up_observation_planned": False,
+            },
+        }
+        incident_id = uuid.UUID(review["facts"]["incident_id"])
+        answer = await client.post("/v1/touchpoints", json=review, headers=lead)
+        assert answer.status_code == 201, answer.text
+        assert await marked() == {referenced.id, elsewhere.id, apart.id}
+        # The same for a batch written by COPY: the incidents' services are looked up for it.
+        row: list[Any] = [None] * len(writes.ROW_COLUMNS)
+        row[writes._INCIDENT] = incident_id
+        assert await writes.incident_services(conn, org.id, [row, [None] * len(row)]) == {oak.id}
     finally:
         await conn.close()

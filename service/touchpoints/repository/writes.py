@@ -57,6 +57,24 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 _KIND = 1  # the position of `kind` in ROW_COLUMNS
 _SERVICE = 3  # and of `service_id`
+_INCIDENT = next(n for n, (name, _) in enumerate(ROW_COLUMNS) if name == "incident_id")
+
+
+async def incident_services(
+    conn: asyncpg.Connection, organisation_id: uuid.UUID, rows: Sequence[Sequence[Any]]
+) -> set[uuid.UUID]:
+    """The services of the incidents these rows review: a review counts in its incident's month."""
+    incidents = [row[_INCIDENT] for row in rows if row[_INCIDENT] is not None]
+    if not incidents:
+        return set()
+    found = await conn.fetch(
+        "SELECT DISTINCT service_id FROM touchpoint WHERE organisation_id = $1 AND id = ANY($2::uuid[])",
+        organisation_id,
+        incidents,
+    )
+    return {r[0] for r in found}
+
+
 # Facts copied into typed columns, in ROW_COLUMNS order.
 TYPED_FACTS: tuple[str, ...] = tuple(name for name, _ in ROW_COLUMNS[15:])
 
@@ -100,15 +118,20 @@ _ENTRY_ARG = _LOCKS_ARG + 2  # the access-log entry's values
 _ROW_ARRAYS = ", ".join(f"${i + _ARG0}::{sql_type}[]" for i, (_, sql_type) in enumerate(ROW_COLUMNS))
 
 # The innovations whose statuses the rows actually inserted change: those they reference, and every
-# innovation in scope of their services (a row it does not reference still counts in its
-# denominators: all the service's supervisions, incidents, …). Each gets its status recomputed
-# (service.jobs), marked in this same statement so that the mark commits or rolls back with the rows.
+# innovation in scope of their services and of the incidents they review (a row it does not
+# reference still counts in its denominators: all the service's supervisions, incidents, …). Each
+# gets its status recomputed (service.jobs), marked in this same statement so that the mark commits
+# or rolls back with the rows.
 _AFFECTED_INNOVATIONS = """
 SELECT l.innovation_id FROM unnest($4::uuid[], $5::uuid[]) AS l(touchpoint_id, innovation_id)
   JOIN inserted ON inserted.id = l.touchpoint_id
 UNION
 SELECT x.innovation_id FROM innovation_service x
- WHERE x.organisation_id = $1 AND x.service_id IN (SELECT service_id FROM inserted)
+ WHERE x.organisation_id = $1
+   AND x.service_id IN (SELECT service_id FROM inserted
+                        UNION
+                        SELECT i.service_id FROM touchpoint i
+                         WHERE i.organisation_id = $1 AND i.id IN (SELECT incident_id FROM inserted))
 """
 
 # Built from constant column lists only; values are bound parameters. One statement is one
@@ -128,7 +151,7 @@ WITH locks AS (
     {", ".join(f"r.{name}::jsonb" if name == "facts" else f"r.{name}" for name, _ in ROW_COLUMNS)}
   FROM locks, unnest({_ROW_ARRAYS}) AS r({", ".join(name for name, _ in ROW_COLUMNS)})
   ON CONFLICT (organisation_id, source_system, external_id) DO NOTHING
-  RETURNING id, service_id
+  RETURNING id, service_id, incident_id
 ), linked AS (
   INSERT INTO touchpoint_innovation (organisation_id, touchpoint_id, innovation_id)
   SELECT $1, l.touchpoint_id, l.innovation_id
@@ -232,6 +255,7 @@ async def _copy(
             )
         written = [row[0] for row in rows]
         await conn.execute(_LOG_COPIED_SQL, written, *entry)
-        in_scope = await innovations_at(conn, organisation_id, {row[_SERVICE] for row in rows})
+        services = {row[_SERVICE] for row in rows} | await incident_services(conn, organisation_id, rows)
+        in_scope = await innovations_at(conn, organisation_id, services)
         await enqueue_recompute(conn, organisation_id, {innovation for _, innovation in links} | in_scope)
     return set(written)
