@@ -18,12 +18,11 @@ from service.evidence_pack import repository
 from service.evidence_pack.levers import LEVERS, Lever
 from service.evidence_pack.repository import InnovationDetails
 from service.policy import Permission, check
+from service.projections.compute import HISTORY_MONTHS  # the months projections keep: served precomputed
 from service.status import service as status_rules
 from service.status.schemas import EmbeddingStatus, StatusHistory
 from service.status.vocabulary import IndicatorKey, Rag
 
-# A year of months: the history the projections keep, so "now" is served precomputed.
-HISTORY_MONTHS = 12
 NEEDS_ACTION = frozenset({Rag.amber, Rag.red})
 
 

@@ -63,26 +63,42 @@ def recompute_key(innovation_id: uuid.UUID) -> str:
     return f"projection:{innovation_id}"
 
 
-def recompute_payload(organisation_id: uuid.UUID, innovation_id: uuid.UUID) -> bytes:
-    return json.dumps({"organisation_id": str(organisation_id), "innovation_id": str(innovation_id)}).encode()
-
-
-def read_payload(payload: bytes | None) -> tuple[uuid.UUID, uuid.UUID]:
-    body: dict[str, Any] = json.loads(payload or b"{}")
-    return uuid.UUID(body["organisation_id"]), uuid.UUID(body["innovation_id"])
-
-
 def delivery_key(endpoint_id: uuid.UUID) -> str:
     return f"webhook:{endpoint_id}"
 
 
-def delivery_payload(organisation_id: uuid.UUID, endpoint_id: uuid.UUID) -> bytes:
-    return json.dumps({"organisation_id": str(organisation_id), "endpoint_id": str(endpoint_id)}).encode()
+def _payload(organisation_id: uuid.UUID, name: str, value: uuid.UUID) -> bytes:
+    return json.dumps({"organisation_id": str(organisation_id), name: str(value)}).encode()
+
+
+def _read(payload: bytes | None, name: str) -> tuple[uuid.UUID, uuid.UUID]:
+    body: dict[str, Any] = json.loads(payload or b"{}")
+    return uuid.UUID(body["organisation_id"]), uuid.UUID(body[name])
+
+
+def read_payload(payload: bytes | None) -> tuple[uuid.UUID, uuid.UUID]:
+    """A recompute's (organisation, innovation)."""
+    return _read(payload, "innovation_id")
 
 
 def read_delivery_payload(payload: bytes | None) -> tuple[uuid.UUID, uuid.UUID]:
-    body: dict[str, Any] = json.loads(payload or b"{}")
-    return uuid.UUID(body["organisation_id"]), uuid.UUID(body["endpoint_id"])
+    """A delivery run's (organisation, endpoint)."""
+    return _read(payload, "endpoint_id")
+
+
+async def _enqueue_unless_waiting(
+    conn: asyncpg.Connection, entrypoint: str, jobs: Sequence[tuple[bytes, str]], after: timedelta | None
+) -> None:
+    """One job per dedupe key, skipped where one is already queued or picked (pgqueuer's dedupe)."""
+    await queries(AsyncpgDriver(conn)).enqueue(
+        [entrypoint] * len(jobs),
+        [payload for payload, _ in jobs],
+        [0] * len(jobs),
+        [after] * len(jobs),
+        [key for _, key in jobs],
+        [None] * len(jobs),
+        on_conflict="skip",
+    )
 
 
 async def enqueue_delivery(
@@ -104,15 +120,8 @@ async def enqueue_delivery(
         [delivery_key(e) for _, e in keys],
         after,
     )
-    await queries(AsyncpgDriver(conn)).enqueue(
-        [DELIVER] * len(keys),
-        [delivery_payload(o, e) for o, e in keys],
-        [0] * len(keys),
-        [after] * len(keys),
-        [delivery_key(e) for _, e in keys],
-        [None] * len(keys),
-        on_conflict="skip",
-    )
+    jobs = [(_payload(o, "endpoint_id", e), delivery_key(e)) for o, e in keys]
+    await _enqueue_unless_waiting(conn, DELIVER, jobs, after)
 
 
 async def enqueue_recompute(
@@ -124,17 +133,9 @@ async def enqueue_recompute(
     uncommitted key in one order (a unique index makes the second writer wait for the first).
     """
     ids = sorted(set(innovation_ids))
-    if not ids:
-        return
-    await queries(AsyncpgDriver(conn)).enqueue(
-        [RECOMPUTE] * len(ids),
-        [recompute_payload(organisation_id, i) for i in ids],
-        [0] * len(ids),
-        [None] * len(ids),
-        [recompute_key(i) for i in ids],
-        [None] * len(ids),
-        on_conflict="skip",
-    )
+    if ids:
+        jobs = [(_payload(organisation_id, "innovation_id", i), recompute_key(i)) for i in ids]
+        await _enqueue_unless_waiting(conn, RECOMPUTE, jobs, None)
 
 
 def enqueue_links_cte(organisation_arg: str, innovations_sql: str) -> str:
