@@ -40,7 +40,7 @@ from service.database import asyncpg_connect_kwargs
 from service.model_helpers import utcnow
 from service.runtime import tune_garbage_collector
 from service.services.models import DEFAULT_SHIFT_PATTERN
-from service.touchpoints.repository.writes import ROW_COLUMNS, row_values
+from service.touchpoints.repository.writes import IDENTITY_COLUMNS, ROW_COLUMNS, identity_records, row_values
 from service.touchpoints.shifts import shift_pattern
 from service.touchpoints.validation import content_hash
 from service.touchpoints.validation.shape import validate_item
@@ -155,6 +155,9 @@ async def bench_copy(url: str, provider: Provider, prepared: list[Any]) -> float
         conn = await free.get()
         try:
             async with conn.transaction():
+                await conn.copy_records_to_table(
+                    "touchpoint_identity", records=identity_records(job[0]), columns=list(IDENTITY_COLUMNS)
+                )
                 await conn.copy_records_to_table("touchpoint", records=job[0], columns=COPY_COLUMNS)
                 await conn.copy_records_to_table(
                     "touchpoint_innovation",
@@ -170,7 +173,9 @@ async def bench_copy(url: str, provider: Provider, prepared: list[Any]) -> float
         elapsed = await run_concurrently(prepared[1:], CLIENTS, copy)
         stored = await count_rows(connections[0], provider.organisation_id)
         assert stored == BATCH_SIZE * len(prepared), f"COPY stored {stored} rows"
-        await connections[0].execute("TRUNCATE touchpoint, touchpoint_innovation, touchpoint_revision")
+        await connections[0].execute(
+            "TRUNCATE touchpoint, touchpoint_identity, touchpoint_innovation, touchpoint_revision"
+        )
         await connections[0].execute("CHECKPOINT")
         return elapsed
     finally:

@@ -17,15 +17,21 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import asyncpg
 
-from bench.status_cast import Cast, insert_cast, plan_cast
+from bench.status_cast import DAYS, Cast, insert_cast, plan_cast
 from bench.status_touchpoints import Chunk, TouchpointStream
 from service.database import asyncpg_connect_kwargs, create_engine, create_session_factory, unit_of_work
-from service.touchpoints.repository.writes import COPY_COLUMNS, LINK_COLUMNS
+from service.touchpoints.partitions import ensure_partitions
+from service.touchpoints.repository.writes import (
+    COPY_COLUMNS,
+    IDENTITY_COLUMNS,
+    LINK_COLUMNS,
+    identity_records,
+)
 
 
 @dataclass
@@ -57,6 +63,9 @@ class RollupMismatch(AssertionError):
 
 async def copy_chunk(conn: asyncpg.Connection, chunk: Chunk) -> None:
     async with conn.transaction():
+        await conn.copy_records_to_table(
+            "touchpoint_identity", records=identity_records(chunk.touchpoints), columns=list(IDENTITY_COLUMNS)
+        )
         await conn.copy_records_to_table("touchpoint", records=chunk.touchpoints, columns=list(COPY_COLUMNS))
         if chunk.links:
             await conn.copy_records_to_table(
@@ -87,6 +96,9 @@ async def load_provider(
 
     stream = TouchpointStream(cast, total, seed=seed + 1)
     conn = await asyncpg.connect(**asyncpg_connect_kwargs(database_url))
+    # Each month loaded gets its partition first, as the daily job would have made it by then.
+    today = (now or datetime.now(UTC)).date()
+    await ensure_partitions(conn, today, also=(today - timedelta(days=d) for d in range(0, DAYS + 31, 28)))
     # Rows hold no cycles: the collector would only rescan the growing chunk, over and over.
     collecting = gc.isenabled()
     gc.disable()

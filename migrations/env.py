@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import service.models  # noqa: F401  (registers every table on the metadata)
 from service.database import metadata, resolve_database_url, to_asyncpg_url
+from service.migrate import in_models
 from service.settings import get_settings
 from service.startup import MIGRATION_LOCK, START_LOCK_CLASS
 
@@ -22,13 +23,21 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, compare_type=True)
+    context.configure(
+        url=_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        compare_type=True,
+        include_name=in_models,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
 
 def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, compare_type=True, include_name=in_models
+    )
     with context.begin_transaction():
         # Processes migrating together take turns: the lock is held until this transaction commits,
         # and the next reads the version table only then, finding nothing left to do.

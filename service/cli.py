@@ -1,4 +1,4 @@
-"""The `ingrain` command: serve, worker, migrate, demo, token, openapi."""
+"""The `ingrain` command: serve, worker, migrate, partitions, demo, token, openapi."""
 
 import argparse
 import asyncio
@@ -120,6 +120,36 @@ def _migrate(args: argparse.Namespace) -> None:
     print(f"database migrated to {args.downgrade or args.revision}")
 
 
+def _partitions(args: argparse.Namespace) -> None:
+    import asyncpg
+
+    from service.clock import database_now
+    from service.database import asyncpg_connect_kwargs, resolve_database_url
+    from service.touchpoints import partitions
+
+    async def main() -> None:
+        conn = await asyncpg.connect(**asyncpg_connect_kwargs(resolve_database_url(get_settings())))
+        try:
+            today = (await database_now(conn)).date()
+            if args.action == "ensure":
+                for name in await partitions.ensure_partitions(conn, today):
+                    print(f"created {name}")
+            elif args.action == "detach":
+                before = partitions.parse_month(args.before)
+                for name in await partitions.detach_before(conn, before, today):
+                    print(f"detached {name}: a table of its own now, to archive and drop")
+            for partition in await partitions.list_partitions(conn):
+                month = f"{partition.month:%Y-%m}" if partition.month else "other months"
+                print(f"{partition.name:<24} {month:<13} ~{partition.estimated_rows:,} rows")
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(main())
+    except ValueError as refused:
+        sys.exit(str(refused))
+
+
 def _demo(args: argparse.Namespace) -> None:
     from service.demo.loader import run_demo_command
 
@@ -174,6 +204,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("revision", nargs="?", default="head")
     p.add_argument("--downgrade", metavar="REVISION", default=None)
     p.set_defaults(func=_migrate)
+
+    p = sub.add_parser(
+        "partitions", help="list touchpoint's monthly partitions, create those due, detach old ones"
+    )
+    p.add_argument("action", nargs="?", choices=["list", "ensure", "detach"], default="list")
+    p.add_argument("--before", metavar="YYYY-MM", help="detach: every month before this one")
+    p.set_defaults(func=_partitions)
 
     p = sub.add_parser("demo", help="load the demo provider (once; --force to add it again)")
     p.add_argument("--force", action="store_true")

@@ -17,6 +17,7 @@ from service.status.models import (
 from service.touchpoints.models import (
     IdempotencyRecord,
     Touchpoint,
+    TouchpointIdentity,
     TouchpointInnovation,
     TouchpointRevision,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "StaffMember",
     "StaffMemberService",
     "Touchpoint",
+    "TouchpointIdentity",
     "TouchpointInnovation",
     "TouchpointRevision",
     "UserAccount",

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 import service.models  # noqa: F401
 from service.database import create_engine, metadata
-from service.migrate import downgrade, head_revision, upgrade
+from service.migrate import downgrade, head_revision, in_models, upgrade
 
 
 async def _diff(url: str) -> list[object]:
@@ -18,7 +18,9 @@ async def _diff(url: str) -> list[object]:
         async with engine.connect() as conn:
 
             def compare(sync_conn: Connection) -> list[object]:
-                ctx = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+                ctx = MigrationContext.configure(
+                    sync_conn, opts={"compare_type": True, "include_name": in_models}
+                )
                 return compare_metadata(ctx, metadata)
 
             return await conn.run_sync(compare)

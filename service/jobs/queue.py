@@ -39,6 +39,7 @@ REQUEUE_STALE = "projections.requeue_stale"
 DELIVER = "webhooks.deliver"
 SWEEP_WEBHOOKS = "webhooks.sweep"
 PRUNE_WEBHOOKS = "webhooks.prune"
+ENSURE_PARTITIONS = "touchpoints.partitions"
 
 
 def queries(driver: Driver) -> Queries:

@@ -19,9 +19,11 @@ from pgqueuer.executors import EntrypointExecutorParameters
 from pgqueuer.models import Job, Schedule
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.clock import database_now
 from service.database import asyncpg_connect_kwargs, create_engine
 from service.jobs.queue import (
     DELIVER,
+    ENSURE_PARTITIONS,
     JOB_SETTINGS,
     PRUNE_WEBHOOKS,
     RECOMPUTE,
@@ -36,6 +38,7 @@ from service.observability.jobs import MeasuredRetryExecutor
 from service.observability.queue import keep_sampling, stop_sampling
 from service.projections import repository
 from service.projections.service import DEFAULT_WINDOW_DAYS, recompute
+from service.touchpoints import partitions
 from service.webhooks import delivery
 from service.webhooks.delivery import DeliveryOptions
 
@@ -50,6 +53,8 @@ REQUEUE_STALE_CRON = "7 * * * *"
 SWEEP_WEBHOOKS_CRON = "* * * * *"
 # Daily, at a quiet hour: deliveries past their retention go, with their attempts.
 PRUNE_WEBHOOKS_CRON = "17 3 * * *"
+# Daily: touchpoint's partitions of the months ahead, and of the months a backfill put in the default.
+ENSURE_PARTITIONS_CRON = "41 2 * * *"
 
 
 async def release_and_wait_for_writers(engine: AsyncEngine, job_id: int) -> int:
@@ -121,7 +126,21 @@ def build(
     async def prune_webhooks(schedule: Schedule) -> None:
         await delivery.prune(engine)
 
+    @pgq.schedule(ENSURE_PARTITIONS, ENSURE_PARTITIONS_CRON)
+    async def ensure_touchpoint_partitions(schedule: Schedule) -> None:
+        await create_partitions_ahead(engine)
+
     return pgq
+
+
+async def create_partitions_ahead(engine: AsyncEngine) -> list[str]:
+    """Create touchpoint's partitions for the months ahead and backfilled months (touchpoints.partitions)."""
+    async with engine.connect() as connection:
+        driver: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
+        created = await partitions.ensure_partitions(driver, (await database_now(driver)).date())
+    if created:
+        log.info("touchpoint partitions created", extra={"partitions": created})
+    return created
 
 
 async def requeue_stale_projections(engine: AsyncEngine) -> int:

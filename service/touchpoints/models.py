@@ -2,6 +2,11 @@
 
 The facts of each kind are kept whole in `facts` (JSONB) and, where an indicator filters or
 groups on them, also in typed, indexed columns.
+
+`touchpoint` is partitioned by the UTC month of `occurred_at` (service/touchpoints/partitions.py).
+A unique key of a partitioned table must hold the partition key, so the keys that must be unique
+across months, a touchpoint's id and its source key, live in `touchpoint_identity`, written with it;
+links, revisions and a review's incident reference that row, never a month's partition.
 """
 
 import uuid
@@ -12,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -35,12 +41,12 @@ class Touchpoint(SQLModel, table=True):
         CheckConstraint(check_in("system", DeliverySystem), name="system"),
         CheckConstraint(check_in("shift", Shift), name="shift"),
         CheckConstraint("(source_system IS NULL) = (external_id IS NULL)", name="source_pair"),
-        UniqueConstraint("organisation_id", "source_system", "external_id"),
+        tenant_fk(["id"], "touchpoint_identity", ondelete="CASCADE"),
         tenant_fk(["service_id"], "service"),
         tenant_fk(["recorded_by_id"], "staff_member"),
         tenant_fk(["subject_staff_id"], "staff_member"),
         tenant_fk(["person_ref_id"], "person_ref"),
-        tenant_fk(["incident_id"], "touchpoint"),
+        tenant_fk(["incident_id"], "touchpoint_identity"),
         tenant_fk(["buddy_id"], "staff_member"),
         Index("ix_touchpoint_service_occurred", "organisation_id", "service_id", "occurred_at"),
         Index("ix_touchpoint_kind_occurred", "organisation_id", "kind", "occurred_at"),
@@ -57,6 +63,7 @@ class Touchpoint(SQLModel, table=True):
         Index("ix_touchpoint_recorded_by", "organisation_id", "recorded_by_id", "occurred_at"),
         Index("ix_touchpoint_incident", "organisation_id", "incident_id"),
         Index("ix_touchpoint_recorded_at", "organisation_id", "recorded_at"),
+        {"postgresql_partition_by": "RANGE (occurred_at)"},
     )
 
     organisation_id: uuid.UUID = Field(
@@ -66,7 +73,9 @@ class Touchpoint(SQLModel, table=True):
     kind: str = Field(sa_column=Column(Text, nullable=False))
     system: str = Field(sa_column=Column(Text, nullable=False))
     service_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), nullable=False))
-    occurred_at: datetime = Field(sa_column=timestamp_column(default_now=False))
+    # In the primary key because it is the partition key; (organisation_id, id) is unique through
+    # touchpoint_identity.
+    occurred_at: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
     recorded_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     shift: str = Field(sa_column=Column(Text, nullable=False))
     weekend: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
@@ -97,12 +106,30 @@ class Touchpoint(SQLModel, table=True):
     buddy_id: uuid.UUID | None = Field(default=None, sa_column=Column(UUID(as_uuid=True)))
 
 
+class TouchpointIdentity(SQLModel, table=True):
+    """A touchpoint's id and source key, unique across the months `touchpoint` is partitioned by.
+
+    Written in the same statement as the touchpoint; kept when its month's partition is detached, so
+    that a source key stays taken and links and revisions keep a row to reference.
+    """
+
+    __tablename__ = "touchpoint_identity"
+    __table_args__ = (UniqueConstraint("organisation_id", "source_system", "external_id"),)
+
+    organisation_id: uuid.UUID = Field(
+        sa_column=Column(UUID(as_uuid=True), ForeignKey("organisation.id"), primary_key=True)
+    )
+    id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True))
+    source_system: str | None = Field(default=None, sa_column=Column(Text))
+    external_id: str | None = Field(default=None, sa_column=Column(Text))
+
+
 class TouchpointInnovation(SQLModel, table=True):
     """Which innovations a touchpoint references."""
 
     __tablename__ = "touchpoint_innovation"
     __table_args__ = (
-        tenant_fk(["touchpoint_id"], "touchpoint", ondelete="CASCADE"),
+        tenant_fk(["touchpoint_id"], "touchpoint_identity", ondelete="CASCADE"),
         tenant_fk(["innovation_id"], "innovation"),
         Index("ix_touchpoint_innovation_innovation", "organisation_id", "innovation_id"),
     )
@@ -116,7 +143,7 @@ class TouchpointRevision(SQLModel, table=True):
     """A touchpoint as it stood before a correction: who replaced it, and when."""
 
     __tablename__ = "touchpoint_revision"
-    __table_args__ = (tenant_fk(["touchpoint_id"], "touchpoint", ondelete="CASCADE"),)
+    __table_args__ = (tenant_fk(["touchpoint_id"], "touchpoint_identity", ondelete="CASCADE"),)
 
     organisation_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True))
     touchpoint_id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True))

@@ -14,7 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from service.model_helpers import utcnow
-from service.touchpoints.models import Touchpoint, TouchpointInnovation, TouchpointRevision
+from service.touchpoints.models import (
+    Touchpoint,
+    TouchpointIdentity,
+    TouchpointInnovation,
+    TouchpointRevision,
+)
 from service.vocabulary import SYSTEM_OF_KIND, TouchpointKind
 
 TYPED = (
@@ -121,6 +126,21 @@ class Ledger:
             **typed,
         }
 
+    async def _add_touchpoints(self, rows: list[dict[str, Any]]) -> None:
+        """The rows and their identities, as recording writes them: identities first."""
+        self.session.add_all(
+            TouchpointIdentity(
+                organisation_id=row["organisation_id"],
+                id=row["id"],
+                source_system=row.get("source_system"),
+                external_id=row.get("external_id"),
+            )
+            for row in rows
+        )
+        await self.session.flush()
+        self.session.add_all(Touchpoint(**row) for row in rows)
+        await self.session.flush()
+
     async def add(
         self,
         kind: str,
@@ -149,8 +169,7 @@ class Ledger:
             text,
             recorded_at,
         )
-        self.session.add(Touchpoint(**row))
-        await self.session.flush()
+        await self._add_touchpoints([row])
         for innovation_id in innovations:
             self.session.add(
                 TouchpointInnovation(
@@ -173,7 +192,8 @@ class Ledger:
         subject: uuid.UUID | None = None,
         **facts: Any,
     ) -> uuid.UUID:
-        """One touchpoint and its links in a single statement, as ingestion's INSERT path writes them."""
+        """One touchpoint, its identity and its links in a single statement, as ingestion's INSERT path writes
+        them."""
         touchpoint_id = uuid.uuid4()
         row = self._row(
             touchpoint_id,
@@ -194,7 +214,9 @@ class Ledger:
         await self.session.execute(
             text(
                 f"""
-                WITH inserted AS (
+                WITH identified AS (
+                  INSERT INTO touchpoint_identity (organisation_id, id) VALUES (:organisation_id, :id)
+                ), inserted AS (
                   INSERT INTO touchpoint ({columns}) VALUES ({values}) RETURNING organisation_id, id
                 )
                 INSERT INTO touchpoint_innovation (organisation_id, touchpoint_id, innovation_id)
@@ -206,9 +228,10 @@ class Ledger:
         return touchpoint_id
 
     async def add_many(self, specs: list[dict[str, Any]]) -> list[uuid.UUID]:
-        """Many touchpoints in two statements (rows, then links), as a batch is written."""
+        """Many touchpoints in a few statements (identities, rows, then links), as a batch is written."""
         ids = []
         links = []
+        rows = []
         for spec in specs:
             spec = dict(spec)
             touchpoint_id = uuid.uuid4()
@@ -226,10 +249,10 @@ class Ledger:
                 None,
                 None,
             )
-            self.session.add(Touchpoint(**row))
+            rows.append(row)
             links += [(touchpoint_id, i) for i in innovations]
             ids.append(touchpoint_id)
-        await self.session.flush()
+        await self._add_touchpoints(rows)
         for touchpoint_id, innovation_id in links:
             self.session.add(
                 TouchpointInnovation(
@@ -355,10 +378,17 @@ class Ledger:
         await self.session.flush()
 
     async def remove(self, touchpoint_id: uuid.UUID) -> None:
+        """The touchpoint, then its identity with its links and revisions (as a whole erasure would)."""
         await self.session.execute(
             delete(Touchpoint).where(
                 col(Touchpoint.organisation_id) == self.organisation_id,
                 col(Touchpoint.id) == touchpoint_id,
+            )
+        )
+        await self.session.execute(
+            delete(TouchpointIdentity).where(
+                col(TouchpointIdentity.organisation_id) == self.organisation_id,
+                col(TouchpointIdentity.id) == touchpoint_id,
             )
         )
 

@@ -82,7 +82,7 @@ SELECT t.id, t.kind, t.system, t.service_id, t.occurred_at, t.shift, t.recorded_
   FROM touchpoint t
   LEFT JOIN touchpoint_innovation l ON l.organisation_id = t.organisation_id AND l.touchpoint_id = t.id
  WHERE t.organisation_id = :organisation_id AND ({ranges or "FALSE"} OR {steps})
- GROUP BY t.organisation_id, t.id
+ GROUP BY t.organisation_id, t.id, t.occurred_at
 """  # noqa: S608 - built from a count of ranges; values are bound parameters
 
 

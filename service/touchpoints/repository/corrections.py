@@ -19,8 +19,11 @@ from service.database import driver_connection
 from service.jobs.queue import enqueue_recompute
 from service.projections.repository import innovations_at
 from service.status.locks import lock_service_rollups
+from service.touchpoints.models import TouchpointIdentity
 from service.touchpoints.repository.reads import TOUCHPOINT, T, visible_touchpoints
 from service.touchpoints.repository.writes import ROW_COLUMNS
+
+D = TouchpointIdentity.__table__.c  # type: ignore[attr-defined]
 
 _CONTENT_FIELDS = (
     "kind",
@@ -87,13 +90,14 @@ async def hold_visible_touchpoint(
 async def stored_id(
     session: AsyncSession, organisation_id: uuid.UUID, source_system: str, external_id: str
 ) -> uuid.UUID | None:
-    """The id of the touchpoint stored under (source_system, external_id), if there is one."""
+    """The id of the touchpoint stored under (source_system, external_id), if there is one (its
+    month's partition may have been detached since)."""
     found: uuid.UUID | None = (
         await session.execute(
-            select(T.id).where(
-                T.organisation_id == organisation_id,
-                T.source_system == source_system,
-                T.external_id == external_id,
+            select(D.id).where(
+                D.organisation_id == organisation_id,
+                D.source_system == source_system,
+                D.external_id == external_id,
             )
         )
     ).scalar_one_or_none()

@@ -54,11 +54,15 @@ UNION ALL
 SELECT 't', t.id, t.kind, NULL, NULL, ARRAY[t.service_id]
   FROM touchpoint t WHERE t.organisation_id = $1 AND t.id = ANY($6::uuid[])
 UNION ALL
-SELECT 'k', t.id, t.content_hash, t.source_system, t.external_id, NULL
+SELECT 'k', d.id, coalesce(t.content_hash, ''), d.source_system, d.external_id, NULL
   FROM unnest($7::text[], $8::text[]) AS k(source_system, external_id)
-  JOIN touchpoint t
-    ON t.organisation_id = $1 AND t.source_system = k.source_system AND t.external_id = k.external_id
+  JOIN touchpoint_identity d
+    ON d.organisation_id = $1 AND d.source_system = k.source_system AND d.external_id = k.external_id
+  LEFT JOIN touchpoint t ON t.organisation_id = $1 AND t.id = d.id
 """
+# A source key is unique in touchpoint_identity, across touchpoint's monthly partitions. A key whose
+# touchpoint is in a detached month has no row in touchpoint: its content is unknown (''), so a repeat
+# of it is a conflict, never a second record.
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +138,12 @@ async def find_by_source_keys(
     conn = await driver_connection(session)
     rows = await conn.fetch(
         """
-        SELECT t.source_system, t.external_id, t.id, t.content_hash
+        SELECT d.source_system, d.external_id, d.id, coalesce(t.content_hash, '')
           FROM unnest($2::text[], $3::text[]) AS k(source_system, external_id)
-          JOIN touchpoint t
-            ON t.organisation_id = $1
-           AND t.source_system = k.source_system AND t.external_id = k.external_id
+          JOIN touchpoint_identity d
+            ON d.organisation_id = $1
+           AND d.source_system = k.source_system AND d.external_id = k.external_id
+          LEFT JOIN touchpoint t ON t.organisation_id = $1 AND t.id = d.id
         """,
         organisation_id,
         source_systems,

@@ -134,14 +134,29 @@ SELECT x.innovation_id FROM innovation_service x
                          WHERE i.organisation_id = $1 AND i.id IN (SELECT incident_id FROM inserted))
 """
 
+
+def _array_of(column: str) -> str:
+    """The bound array parameter of one of ROW_COLUMNS."""
+    index = next(n for n, (name, _) in enumerate(ROW_COLUMNS) if name == column)
+    return f"${index + _ARG0}::{ROW_COLUMNS[index][1]}[]"
+
+
 # Built from constant column lists only; values are bound parameters. One statement is one
 # transaction when the caller has none open: the services' rollup locks are taken (all of them, in
 # key order, before the first row: the aggregate reads every key), then rows, links and the
-# access-log entry for the rows actually inserted are written together.
+# access-log entry for the rows actually inserted are written together. A source key already taken
+# is found by the identity row (unique across touchpoint's monthly partitions): its row is skipped.
 INSERT_SQL = f"""
 WITH locks AS (
   SELECT count(pg_advisory_xact_lock(${_LOCKS_ARG}::int4, k)) AS taken
     FROM unnest(${_LOCKS_ARG + 1}::int4[]) AS k
+), identified AS (
+  INSERT INTO touchpoint_identity (organisation_id, id, source_system, external_id)
+  SELECT $1, r.id, r.source_system, r.external_id
+  FROM locks, unnest({_array_of("id")}, {_array_of("source_system")}, {_array_of("external_id")})
+    AS r(id, source_system, external_id)
+  ON CONFLICT (organisation_id, source_system, external_id) DO NOTHING
+  RETURNING id
 ), inserted AS (
   INSERT INTO touchpoint (
     organisation_id, recorded_at, recorded_by_sub, revision,
@@ -149,8 +164,8 @@ WITH locks AS (
   )
   SELECT $1, $2, $3, 1,
     {", ".join(f"r.{name}::jsonb" if name == "facts" else f"r.{name}" for name, _ in ROW_COLUMNS)}
-  FROM locks, unnest({_ROW_ARRAYS}) AS r({", ".join(name for name, _ in ROW_COLUMNS)})
-  ON CONFLICT (organisation_id, source_system, external_id) DO NOTHING
+  FROM unnest({_ROW_ARRAYS}) AS r({", ".join(name for name, _ in ROW_COLUMNS)})
+  WHERE r.id IN (SELECT id FROM identified)
   RETURNING id, service_id, incident_id
 ), linked AS (
   INSERT INTO touchpoint_innovation (organisation_id, touchpoint_id, innovation_id)
@@ -173,6 +188,15 @@ COPY_COLUMNS: tuple[str, ...] = (
     "revision",
     *(name for name, _ in ROW_COLUMNS),
 )
+IDENTITY_COLUMNS = ("organisation_id", "id", "source_system", "external_id")
+_IDENTITY_AT = tuple(COPY_COLUMNS.index(name) for name in IDENTITY_COLUMNS)
+
+
+def identity_records(records: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """The touchpoint_identity rows (IDENTITY_COLUMNS) of touchpoint rows in COPY_COLUMNS order."""
+    return [tuple(record[i] for i in _IDENTITY_AT) for record in records]
+
+
 LINK_COLUMNS = ("organisation_id", "touchpoint_id", "innovation_id")
 # Below this many rows one INSERT costs less than a savepoint and two COPYs.
 COPY_FROM_ROWS = 50
@@ -195,7 +219,8 @@ async def write_touchpoints(
     Every innovation a row written references or has its service in scope is marked for its status
     to be recomputed, in the same transaction (service.jobs.queue).
     Returns the ids written. The rows' source keys were not stored when the caller looked, so the
-    common case for a batch is a plain binary COPY of rows and links, as fast as the table allows.
+    common case for a batch is a plain binary COPY of identities, rows and links, as fast as the
+    tables allow.
     If another transaction stored one of those keys meanwhile, the COPY fails as a whole and is
     undone to its savepoint, and the rows go again through INSERT … ON CONFLICT DO NOTHING, which
     skips the rows stored elsewhere: the caller compares those with what was stored.
@@ -240,11 +265,14 @@ async def _copy(
     # taken before the links (whose triggers count everything).
     counted_on_insert = any(row[_KIND] in KINDS_COUNTED_ON_INSERT for row in rows)
     async with conn.transaction():
+        records = [(*common, 1, *row) for row in rows]
+        # The identities first: a source key stored meanwhile fails here, before any row is copied.
+        await conn.copy_records_to_table(
+            "touchpoint_identity", records=identity_records(records), columns=IDENTITY_COLUMNS
+        )
         if counted_on_insert:
             await lock_rollups(conn, lock_keys)
-        await conn.copy_records_to_table(
-            "touchpoint", records=[(*common, 1, *row) for row in rows], columns=COPY_COLUMNS
-        )
+        await conn.copy_records_to_table("touchpoint", records=records, columns=COPY_COLUMNS)
         if not counted_on_insert:
             await lock_rollups(conn, lock_keys)
         if links:
