@@ -66,13 +66,19 @@ def create_engine(
     pool_size: int = 10,
     connect_timeout: float | None = None,
     pool_timeout: float = 30.0,
+    read_only: bool = False,
 ) -> AsyncEngine:
     """An engine whose pool never hands out a connection the server has already closed.
 
     `connect_timeout` bounds opening a connection (asyncpg's default is 60 s) and `pool_timeout`
     waiting for a free one, so a request meets an unavailable database within about a second.
+    `read_only` (the read replica's engine) makes every transaction read-only, so a write sent
+    through it fails on a primary too, as it would on a standby.
     """
-    connect_args: dict[str, Any] = {"server_settings": {"application_name": "ingrain", "timezone": "UTC"}}
+    server_settings = {"application_name": "ingrain-read" if read_only else "ingrain", "timezone": "UTC"}
+    if read_only:
+        server_settings["default_transaction_read_only"] = "on"
+    connect_args: dict[str, Any] = {"server_settings": server_settings}
     if connect_timeout is not None:
         connect_args["timeout"] = connect_timeout
     engine = create_async_engine(

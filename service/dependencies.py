@@ -60,6 +60,19 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession | None]:
+    """A session on the read replica (INGRAIN_DATABASE_READ_URL) for a route's status or list reads,
+    or None without one: they then go through the request's own session. Its transactions are
+    read-only; whatever a read must write (an access-log entry, a projection not stored yet) goes
+    through the request's own session, on the primary."""
+    factory = getattr(request.app.state, "read_session_factory", None)
+    if factory is None:
+        yield None
+        return
+    async with factory() as session:
+        yield session
+
+
 _bearer = HTTPBearer(auto_error=False, description="A JWT issued by Ingrain or a trusted identity provider.")
 
 
@@ -88,6 +101,7 @@ async def get_principal(
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession | None, Depends(get_read_session, scope="function")]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 

@@ -57,9 +57,22 @@ def create_app(
             connect_timeout=settings.db_connect_timeout_seconds,
             pool_timeout=settings.db_pool_timeout_seconds,
         )
+        # Status and list reads go to the read replica when there is one (service.dependencies).
+        read_engine = (
+            create_engine(
+                settings.database_read_url,
+                pool_size=settings.db_pool_size,
+                connect_timeout=settings.db_connect_timeout_seconds,
+                pool_timeout=settings.db_pool_timeout_seconds,
+                read_only=True,
+            )
+            if settings.database_read_url
+            else None
+        )
         app.state.database_url = url
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
+        app.state.read_session_factory = create_session_factory(read_engine) if read_engine else None
         app.state.token_verifier = TokenVerifier(settings)
         try:
             if in_process_jobs:
@@ -76,6 +89,8 @@ def create_app(
                 await asyncio.wait({jobs}, timeout=30)
             await app.state.token_verifier.aclose()
             await engine.dispose()
+            if read_engine is not None:
+                await read_engine.dispose()
             mark_this_process_dead()
 
     app = FastAPI(

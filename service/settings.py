@@ -37,6 +37,11 @@ class Settings(BaseSettings):
         default=None,
         description="Postgres URL (postgresql://…). Unset: an embedded Postgres in INGRAIN_DATA_DIR.",
     )
+    database_read_url: str | None = Field(
+        default=None,
+        description="A read replica's URL (postgresql://…), for status and list reads; it may lag the "
+        "primary. Unset: every read goes to INGRAIN_DATABASE_URL.",
+    )
     data_dir: Path = Field(
         default=PROJECT_ROOT / ".data", description="Where the embedded Postgres keeps its files."
     )

@@ -20,6 +20,7 @@ from pgserver import get_server
 from pgserver._commands import create_command_function
 
 pg_ctl = create_command_function("pg_ctl")
+pg_basebackup = create_command_function("pg_basebackup")
 
 
 def _free_port() -> int:
@@ -108,3 +109,38 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         yield server
     finally:
         server.remove()
+
+
+@contextmanager
+def standby_of(primary: PrivatePostgres) -> Iterator[PrivatePostgres]:
+    """A hot standby of `primary`, streaming its WAL: `pg_basebackup -R` into a directory of its
+    own, then started on a loopback port of its own. Read-only, as a read replica is."""
+    standby = PrivatePostgres(primary.directory / "standby")
+    standby.system_user = primary.system_user
+    standby.directory.mkdir()
+    if standby.system_user is not None:
+        shutil.chown(standby.directory, user=standby.system_user)
+    try:
+        pg_basebackup(
+            [
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(primary.port),
+                "-U",
+                "postgres",
+                "-D",
+                str(standby.data_dir),
+                "-R",
+                "-X",
+                "stream",
+                "-c",
+                "fast",
+            ],
+            user=standby.system_user,
+            timeout=120,
+        )
+        standby.start()
+        yield standby
+    finally:
+        standby.remove()

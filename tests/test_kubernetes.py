@@ -180,7 +180,7 @@ def test_every_ingrain_variable_is_a_setting_and_pods_never_migrate_or_run_jobs(
     assert config["INGRAIN_DEMO_DATA"] == "false"
     assert config["INGRAIN_ENVIRONMENT"] == "production"
     secret = named("Secret", "ingrain")["stringData"]
-    assert set(secret) == {"INGRAIN_DATABASE_URL", "INGRAIN_JWT_SECRET"}
+    assert set(secret) == {"INGRAIN_DATABASE_URL", "INGRAIN_DATABASE_READ_URL", "INGRAIN_JWT_SECRET"}
     assert not {k for k in config if k in secret}, "a setting is configured once"
     key_path = Path(config["INGRAIN_SIGNING_KEY_PATH"])
     mounts = {m["name"]: m["mountPath"] for m in container("ingrain-api")["volumeMounts"]}

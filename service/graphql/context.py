@@ -33,12 +33,14 @@ class GraphQLContext(BaseContext):
         principal: Principal | None,
         session_factory: async_sessionmaker[AsyncSession],
         settings: Settings,
+        read_session_factory: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         super().__init__()
         self._principal = principal
         self.session_factory = session_factory
+        self.read_session_factory = read_session_factory
         self.settings = settings
-        self.loaders = Loaders(session_factory, principal)
+        self.loaders = Loaders(session_factory, principal, read_session_factory)
 
     @property
     def principal(self) -> Principal:
@@ -59,6 +61,15 @@ class GraphQLContext(BaseContext):
         staff identity, and those must be kept.
         """
         async with unit_of_work(self.session_factory) as session:
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession | None]:
+        """A session on the read replica for status reads, or None without one (as REST's)."""
+        if self.read_session_factory is None:
+            yield None
+            return
+        async with self.read_session_factory() as session:
             yield session
 
 
@@ -90,4 +101,9 @@ async def get_context(
     request: Request, principal: Annotated[Principal | None, Depends(graphql_caller)]
 ) -> GraphQLContext:
     state: Any = request.app.state
-    return GraphQLContext(principal=principal, session_factory=state.session_factory, settings=state.settings)
+    return GraphQLContext(
+        principal=principal,
+        session_factory=state.session_factory,
+        settings=state.settings,
+        read_session_factory=getattr(state, "read_session_factory", None),
+    )

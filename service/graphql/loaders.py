@@ -37,9 +37,13 @@ def _in_order(keys: Sequence[uuid.UUID], found: dict[uuid.UUID, V]) -> list[V | 
 
 class Loaders:
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], principal: Principal | None
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        principal: Principal | None,
+        read_session_factory: async_sessionmaker[AsyncSession] | None = None,
     ) -> None:
         self._factory = session_factory
+        self._read_factory = read_session_factory
         self._principal = principal
 
     @property
@@ -128,6 +132,11 @@ class Loaders:
         """Embedding statuses; a refusal comes back as the key's error, the others still answer."""
 
         async def load(session: AsyncSession, keys: list[StatusRequest]) -> list[StatusAnswer]:
-            return await innovation_status_batch(session=session, principal=self.principal, requests=keys)
+            if self._read_factory is None:
+                return await innovation_status_batch(session=session, principal=self.principal, requests=keys)
+            async with self._read_factory() as read:
+                return await innovation_status_batch(
+                    session=session, principal=self.principal, requests=keys, read=read
+                )
 
         return self._batched(load)

@@ -62,12 +62,17 @@ async def innovation_status(
     innovation_id: uuid.UUID,
     service_id: uuid.UUID | None,
     invalid_service: Exception,
+    read: AsyncSession | None = None,
 ) -> EmbeddingStatus:
     """As `service.status.service.innovation_status` answers "now" with the default window, from
-    the projection of the services the caller may see."""
-    scope, service_ids = await _visible_scope(session, principal, innovation_id, service_id, invalid_service)
+    the projection of the services the caller may see (read through `read`, the replica, if given;
+    a projection not stored yet is computed and stored through `session`)."""
+    scope, service_ids = await _visible_scope(
+        read or session, principal, innovation_id, service_id, invalid_service
+    )
     return await projected_status(
         session=session,
+        read=read,
         scope=scope,
         innovation_id=innovation_id,
         service_id=service_id,
@@ -83,12 +88,16 @@ async def innovation_history(
     service_id: uuid.UUID | None,
     months: int,
     invalid_service: Exception,
+    read: AsyncSession | None = None,
 ) -> StatusHistory:
     """As `service.status.service.innovation_history` answers "now" with the default window and
-    at most the months a projection keeps: its last `months` points."""
-    scope, service_ids = await _visible_scope(session, principal, innovation_id, service_id, invalid_service)
+    at most the months a projection keeps: its last `months` points (`read` as for `innovation_status`)."""
+    scope, service_ids = await _visible_scope(
+        read or session, principal, innovation_id, service_id, invalid_service
+    )
     history = await projected_history(
         session=session,
+        read=read,
         scope=scope,
         innovation_id=innovation_id,
         service_id=service_id,
@@ -126,13 +135,19 @@ def version_of(status: EmbeddingStatus) -> tuple[tuple[uuid.UUID, str], datetime
 
 
 async def innovation_statuses(
-    session: AsyncSession, scope: ProviderScope, innovation_ids: Sequence[uuid.UUID] | None
+    session: AsyncSession,
+    scope: ProviderScope,
+    innovation_ids: Sequence[uuid.UUID] | None,
+    *,
+    read: AsyncSession | None = None,
 ) -> list[InnovationStatuses]:
     """The provider row and one row per service of each innovation, as `list_statuses` answers
-    them; projections missing are computed from one load, stored and queued."""
-    conn = await driver_connection(session)
+    them; projections missing are computed from one load, stored and queued (through `session`;
+    the rest is read through `read`, the replica, if given)."""
+    conn = await driver_connection(read or session)
     rows = sorted(
-        await provider_setup.innovations(session, scope.provider_id, innovation_ids), key=lambda r: r.id
+        await provider_setup.innovations(read or session, scope.provider_id, innovation_ids),
+        key=lambda r: r.id,
     )
     wanted = {row.id: rows_of(scope, row.service_ids) for row in rows}
     wanted = {i: w for i, w in wanted.items() if w}

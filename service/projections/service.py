@@ -185,14 +185,16 @@ async def _compute_one(
 async def projected_status(
     *,
     session: AsyncSession,
+    read: AsyncSession | None = None,
     scope: ProviderScope,
     innovation_id: uuid.UUID,
     service_id: uuid.UUID | None,
     service_ids: list[uuid.UUID],
 ) -> EmbeddingStatus:
     """The stored status of one innovation for these services (already checked as the caller's),
-    or, when none is stored yet, the one computed now, stored and queued."""
-    conn = await driver_connection(session)
+    or, when none is stored yet, the one computed now, stored and queued. The stored one is read
+    through `read` (the read replica) when given; computing and storing go through `session`."""
+    conn = await driver_connection(read or session)
     key = scope_key(service_id, service_ids)
     found = await repository.read(conn, innovation_id, [key], external=scope.is_external)
     if key in found:
@@ -207,6 +209,7 @@ async def projected_status(
 async def projected_history(
     *,
     session: AsyncSession,
+    read: AsyncSession | None = None,
     scope: ProviderScope,
     innovation_id: uuid.UUID,
     service_id: uuid.UUID | None,
@@ -214,7 +217,7 @@ async def projected_history(
 ) -> StatusHistory:
     """The stored default history of one innovation for these services, as `projected_status`
     answers its status. A row stored without a history is recomputed by the worker queued."""
-    conn = await driver_connection(session)
+    conn = await driver_connection(read or session)
     key = scope_key(service_id, service_ids)
     found = await repository.read_history(conn, innovation_id, key, external=scope.is_external)
     if found is not None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 
 from service.auth.principal import Principal
-from service.dependencies import SessionDep, require
+from service.dependencies import ReadSessionDep, SessionDep, require
 from service.moments import QueryMoment
 from service.pagination import CursorParam, LimitParam, Page
 from service.policy import Permission
@@ -75,6 +75,7 @@ async def list_statuses(
     request: Request,
     response: Response,
     session: SessionDep,
+    read: ReadSessionDep,
     principal: StatusReader,
     window_days: WindowDays = rules.DEFAULT_WINDOW_DAYS,
     as_of: AsOf = None,
@@ -85,7 +86,13 @@ async def list_statuses(
     caller may see) and one row per service. "Now" with the default window is served from
     projections, with an `ETag` (`If-None-Match` → 304)."""
     page = await rules.list_statuses(
-        session=session, principal=principal, window_days=window_days, as_of=as_of, limit=limit, cursor=cursor
+        session=session,
+        read=read,
+        principal=principal,
+        window_days=window_days,
+        as_of=as_of,
+        limit=limit,
+        cursor=cursor,
     )
     tag = etags.etag(s for item in page.items for s in (item.provider, *item.services))
     return etags.not_modified(request, response, tag) or page
@@ -103,6 +110,7 @@ async def get_innovation_status(
     response: Response,
     innovation_id: InnovationId,
     session: SessionDep,
+    read: ReadSessionDep,
     principal: StatusReader,
     service_id: ServiceIdQuery = None,
     window_days: WindowDays = rules.DEFAULT_WINDOW_DAYS,
@@ -114,6 +122,7 @@ async def get_innovation_status(
     (`If-None-Match` → 304)."""
     status = await rules.innovation_status(
         session=session,
+        read=read,
         principal=principal,
         innovation_id=innovation_id,
         service_id=service_id,
@@ -136,6 +145,7 @@ async def get_innovation_status_history(
     response: Response,
     innovation_id: InnovationId,
     session: SessionDep,
+    read: ReadSessionDep,
     principal: StatusReader,
     service_id: ServiceIdQuery = None,
     months: Annotated[
@@ -149,6 +159,7 @@ async def get_innovation_status_history(
     `computed_at` and an `ETag` (`If-None-Match` → 304)."""
     history = await rules.innovation_history(
         session=session,
+        read=read,
         principal=principal,
         innovation_id=innovation_id,
         service_id=service_id,

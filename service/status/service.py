@@ -128,14 +128,18 @@ async def innovation_status(
     window_days: int = DEFAULT_WINDOW_DAYS,
     as_of: datetime | None = None,
     known_at: datetime | None = None,
+    read: AsyncSession | None = None,
 ) -> EmbeddingStatus:
-    """The status of one innovation for one service or, without `service_id`, the provider."""
+    """The status of one innovation for one service or, without `service_id`, the provider.
+
+    `read`, a session on the read replica, does the reading when given; `session` what must write."""
     check(principal, Permission.status_read)
     check_window(window_days)
     moment, known = resolve_moments(as_of, known_at)
     if serves_projection(as_of, known_at, window_days):
         return await projected.innovation_status(
             session=session,
+            read=read,
             principal=principal,
             innovation_id=innovation_id,
             service_id=service_id,
@@ -143,7 +147,7 @@ async def innovation_status(
         )
     with status_computation("on_read") as computation:
         visible = await _subject(
-            session, principal, innovation_id, as_of=moment, window_days=window_days, known_at=known
+            read or session, principal, innovation_id, as_of=moment, window_days=window_days, known_at=known
         )
         service_ids = _one_service(visible, service_id)
         result = visible.subject.evaluate(service_ids)
@@ -174,22 +178,27 @@ StatusAnswer = EmbeddingStatus | ProblemError
 
 
 async def innovation_status_batch(
-    *, session: AsyncSession, principal: Principal, requests: Sequence[StatusRequest]
+    *,
+    session: AsyncSession,
+    principal: Principal,
+    requests: Sequence[StatusRequest],
+    read: AsyncSession | None = None,
 ) -> list[StatusAnswer]:
     """`innovation_status` for many requests of one caller, in their order, each answered with its
     status or its refusal. Requests sharing window, `as_of` and `known_at` resolve the caller's
-    scopes once and load each provider's counts once, however many innovations they ask about."""
+    scopes once and load each provider's counts once, however many innovations they ask about.
+    Projected statuses are read through `read` (the read replica) when given."""
     groups: dict[tuple[int, datetime | None, datetime | None], list[StatusRequest]] = defaultdict(list)
     for request in requests:
         groups[(request.window_days, request.as_of, request.known_at)].append(request)
     answers: dict[StatusRequest, StatusAnswer] = {}
     for group in groups.values():
-        answers.update(await _same_moment(session, principal, group))
+        answers.update(await _same_moment(session, principal, group, read))
     return [answers[request] for request in requests]
 
 
 async def _same_moment(
-    session: AsyncSession, principal: Principal, requests: list[StatusRequest]
+    session: AsyncSession, principal: Principal, requests: list[StatusRequest], read: AsyncSession | None
 ) -> dict[StatusRequest, StatusAnswer]:
     first = requests[0]
     try:
@@ -200,7 +209,7 @@ async def _same_moment(
         return dict.fromkeys(requests, problem)
     if serves_projection(first.as_of, first.known_at, first.window_days):
         # Each is one stored row: the single read answers it, from its projection.
-        return {request: await _one(session, principal, request) for request in requests}
+        return {request: await _one(session, principal, request, read) for request in requests}
     with status_computation("on_read") as computation:
         answers, computation.statuses = await _computed_together(session, principal, requests, moment, known)
     count_served("computed", computation.statuses)
@@ -232,7 +241,7 @@ async def _computed_together(
         one_service = request.service_id
         if hit is None or not visible or (one_service is not None and one_service not in visible):
             # Not a plain visible case: the single read answers, so its refusal is exactly that one.
-            answers[request] = await _one(session, principal, request)
+            answers[request] = await _one(session, principal, request, None)
             continue
         subject, scope = hit
         service_ids = visible if request.service_id is None else [request.service_id]
@@ -248,10 +257,13 @@ async def _computed_together(
     return answers, computed
 
 
-async def _one(session: AsyncSession, principal: Principal, request: StatusRequest) -> StatusAnswer:
+async def _one(
+    session: AsyncSession, principal: Principal, request: StatusRequest, read: AsyncSession | None
+) -> StatusAnswer:
     try:
         return await innovation_status(
             session=session,
+            read=read,
             principal=principal,
             innovation_id=request.innovation_id,
             service_id=request.service_id,
@@ -272,9 +284,10 @@ async def innovation_history(
     months: int = 12,
     window_days: int = DEFAULT_WINDOW_DAYS,
     as_of: datetime | None = None,
+    read: AsyncSession | None = None,
 ) -> StatusHistory:
     """The monthly series: one point per month, each the window ending at that month's end, the
-    last ending at `as_of`."""
+    last ending at `as_of`. `read` as for `innovation_status`."""
     check(principal, Permission.status_read)
     check_window(window_days)
     if not 1 <= months <= MAX_HISTORY_MONTHS:
@@ -283,6 +296,7 @@ async def innovation_history(
     if serves_projection(as_of, None, window_days) and months <= HISTORY_MONTHS:
         return await projected.innovation_history(
             session=session,
+            read=read,
             principal=principal,
             innovation_id=innovation_id,
             service_id=service_id,
@@ -291,7 +305,7 @@ async def innovation_history(
         )
     with status_computation("on_read") as computation:
         visible = await _subject(
-            session, principal, innovation_id, as_of=moment, window_days=window_days, history=months
+            read or session, principal, innovation_id, as_of=moment, window_days=window_days, history=months
         )
         service_ids = _one_service(visible, service_id)
         evaluated = visible.subject.evaluate(service_ids, history=months)
@@ -352,16 +366,19 @@ async def list_statuses(
     as_of: datetime | None = None,
     limit: int = 20,
     cursor: str | None = None,
+    read: AsyncSession | None = None,
 ) -> Page[InnovationStatuses]:
-    """Every innovation the caller may read, provider by provider, one page of innovations at a time."""
+    """Every innovation the caller may read, provider by provider, one page of innovations at a time.
+    `read` as for `innovation_status`."""
+    reader = read or session
     check(principal, Permission.status_read)
     check_window(window_days)
     moment, _ = resolve_moments(as_of, None)
     after = decode_cursor(cursor, cursor_uuid, cursor_uuid)
     after_key = (after[0], after[1]) if after else None
     wanted: list[tuple[ProviderScope, uuid.UUID]] = []
-    for scope in await readable_scopes(session, principal, as_of=moment):
-        for row in sorted(await provider_setup.innovations(session, scope.provider_id), key=lambda r: r.id):
+    for scope in await readable_scopes(reader, principal, as_of=moment):
+        for row in sorted(await provider_setup.innovations(reader, scope.provider_id), key=lambda r: r.id):
             if not any(scope.may_see_service(s) for s in row.service_ids):
                 continue
             if after_key is None or (scope.provider_id, row.id) > after_key:
@@ -373,10 +390,10 @@ async def list_statuses(
         by_provider.setdefault(scope.provider_id, (scope, []))[1].append(innovation_id)
     for provider_id, (scope, ids) in by_provider.items():
         if serves_projection(as_of, None, window_days):
-            items += await projected.innovation_statuses(session, scope, ids)
+            items += await projected.innovation_statuses(session, scope, ids, read=read)
             continue
         with status_computation("on_read") as computation:
-            subjects = await load_subjects(session, provider_id, ids, as_of=moment, window_days=window_days)
+            subjects = await load_subjects(reader, provider_id, ids, as_of=moment, window_days=window_days)
             for subject in sorted(subjects, key=lambda s: s.innovation.id):
                 statuses = innovation_statuses(subject, scope)
                 if statuses is not None:

@@ -99,9 +99,11 @@ async def list_touchpoints(
     filters: TouchpointFilters,
     limit: int,
     cursor: str | None = None,
+    read: AsyncSession | None = None,
 ) -> Page[TouchpointPublic]:
-    """Touchpoints the caller may read, oldest first by (occurred_at, id), a page at a time."""
-    rows = await list_visible_touchpoints(session, principal, filters, cursor=cursor, limit=limit + 1)
+    """Touchpoints the caller may read, oldest first by (occurred_at, id), a page at a time: read
+    through `read` (the read replica) when given, the access-log entry written through `session`."""
+    rows = await list_visible_touchpoints(read or session, principal, filters, cursor=cursor, limit=limit + 1)
     with_text = may_read_free_text(principal)
     items = [_public(row, with_text=with_text) for row in rows[:limit]]
     next_cursor = None

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from pydantic import SkipValidation, TypeAdapter
 
 from service.auth.principal import Principal
-from service.dependencies import SessionDep, require, writes_in_one_statement
+from service.dependencies import ReadSessionDep, SessionDep, require, writes_in_one_statement
 from service.errors import PROBLEM_JSON, PROBLEM_RESPONSES
 from service.moments import QueryMoment
 from service.pagination import DEFAULT_LIMIT, CursorParam, LimitParam, Page
@@ -232,6 +232,7 @@ async def correct_by_source(
 )
 async def list_(
     session: SessionDep,
+    read: ReadSessionDep,
     principal: Reader,
     service_id: uuid.UUID | None = None,
     kind: TouchpointKind | None = None,
@@ -257,7 +258,7 @@ async def list_(
         occurred_to=occurred_to,
     )
     return await list_touchpoints(
-        session=session, principal=principal, filters=filters, limit=limit, cursor=cursor
+        session=session, read=read, principal=principal, filters=filters, limit=limit, cursor=cursor
     )
 
 

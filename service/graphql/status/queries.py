@@ -114,9 +114,10 @@ class StatusQuery:
         window_days: WindowDays = status_rules.DEFAULT_WINDOW_DAYS,
         as_of: AsOf = None,
     ) -> Connection[InnovationStatuses]:
-        async with info.context.unit_of_work() as session:
+        async with info.context.unit_of_work() as session, info.context.reading() as read:
             page = await status_rules.list_statuses(
                 session=session,
+                read=read,
                 principal=info.context.principal,
                 window_days=window_days,
                 as_of=as_of,
@@ -166,9 +167,10 @@ class StatusQuery:
         window_days: WindowDays = status_rules.DEFAULT_WINDOW_DAYS,
         as_of: AsOf = None,
     ) -> StatusHistory | None:
-        async with info.context.unit_of_work() as session:
+        async with info.context.unit_of_work() as session, info.context.reading() as read:
             history = await status_rules.innovation_history(
                 session=session,
+                read=read,
                 principal=info.context.principal,
                 innovation_id=innovation_id,
                 service_id=service_id,
