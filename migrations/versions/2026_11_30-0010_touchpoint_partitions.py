@@ -5,6 +5,9 @@ that must hold across every month move to an unpartitioned table, `touchpoint_id
 (organisation_id, id) and its (organisation_id, source_system, external_id). A touchpoint is written
 together with its identity row and references it; links, revisions and a review's incident reference
 the identity row too, so a month's partition can be detached without anything pointing into it.
+The identity row also keeps the touchpoint's `occurred_at` (a trigger moves it with a correction), so
+a touchpoint found by id is looked for in its own month's partition only (`touchpoints_of`, which
+the link triggers use).
 
 Partitions are monthly in UTC, `touchpoint_y2026m01` …, with `touchpoint_default` for any month that
 has none. `touchpoint_create_partition(month)` creates one, moving that month's rows out of the
@@ -141,6 +144,155 @@ END
 $fn$;
 """
 
+# A touchpoint found by its id alone is looked for in every month's partition, and a query over the
+# partitioned table is planned for each of them: in a trigger, whose queries on its transition table
+# are planned at every call, that costs milliseconds a statement. Found through its identity row, whose
+# `occurred_at` names its month, it is one index probe in one partition, in a plan cached once.
+TOUCHPOINTS_OF = r"""
+CREATE FUNCTION touchpoints_of(orgs uuid[], ids uuid[]) RETURNS touchpoint[] LANGUAGE plpgsql STABLE AS $fn$
+BEGIN
+  RETURN ARRAY(
+    SELECT t FROM (SELECT DISTINCT k.organisation_id, k.id FROM unnest(orgs, ids) AS k(organisation_id, id)) AS k
+      JOIN touchpoint_identity d ON d.organisation_id = k.organisation_id AND d.id = k.id
+      JOIN touchpoint t ON t.organisation_id = d.organisation_id AND t.id = d.id AND t.occurred_at = d.occurred_at);
+END
+$fn$;
+"""
+
+# A correction moving a touchpoint to another month moves its identity's month with it.
+IDENTITY_MOVED = (
+    r"""
+CREATE FUNCTION touchpoint_identity_moved() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  UPDATE touchpoint_identity AS d SET occurred_at = n.occurred_at
+    FROM new_rows AS n
+   WHERE d.organisation_id = n.organisation_id AND d.id = n.id AND d.occurred_at <> n.occurred_at;
+  RETURN NULL;
+END
+$fn$;
+""",
+    """
+CREATE TRIGGER touchpoint_identity_moved AFTER UPDATE ON touchpoint
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION touchpoint_identity_moved();
+""",
+)
+
+# The link triggers, reading the touchpoints of their links through touchpoints_of …
+LINK_TRIGGERS = (
+    r"""
+CREATE OR REPLACE FUNCTION status_link_inserted() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  linked touchpoint[] := touchpoints_of(ARRAY(SELECT n.organisation_id FROM new_rows AS n),
+                                        ARRAY(SELECT n.touchpoint_id FROM new_rows AS n));
+BEGIN
+  PERFORM status_add_links('{}'::touchpoint[], linked, ARRAY(SELECT n::touchpoint_innovation FROM new_rows AS n));
+  PERFORM status_refresh_incidents(
+    ARRAY(SELECT t::touchpoint FROM unnest(linked) AS t WHERE t.kind = 'post_incident_review'));
+  RETURN NULL;
+END
+$fn$;
+""",
+    r"""
+CREATE OR REPLACE FUNCTION status_link_deleted() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  -- Links deleted after their touchpoint find no row here: its deletion took their shares away.
+  linked touchpoint[] := touchpoints_of(ARRAY(SELECT o.organisation_id FROM old_rows AS o),
+                                        ARRAY(SELECT o.touchpoint_id FROM old_rows AS o));
+BEGIN
+  PERFORM status_add_links(linked, '{}'::touchpoint[], ARRAY(SELECT o::touchpoint_innovation FROM old_rows AS o));
+  PERFORM status_refresh_incidents(
+    ARRAY(SELECT t::touchpoint FROM unnest(linked) AS t WHERE t.kind = 'post_incident_review'));
+  RETURN NULL;
+END
+$fn$;
+""",
+    r"""
+CREATE OR REPLACE FUNCTION status_audits_link_inserted() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM status_refresh_audits(
+    ARRAY(SELECT t::touchpoint
+            FROM unnest(touchpoints_of(ARRAY(SELECT n.organisation_id FROM new_rows AS n),
+                                       ARRAY(SELECT n.touchpoint_id FROM new_rows AS n))) AS t
+           WHERE t.kind = 'audit'));
+  RETURN NULL;
+END
+$fn$;
+""",
+    r"""
+CREATE OR REPLACE FUNCTION status_audits_link_deleted() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM status_refresh_audits(
+    ARRAY(SELECT t::touchpoint
+            FROM unnest(touchpoints_of(ARRAY(SELECT o.organisation_id FROM old_rows AS o),
+                                       ARRAY(SELECT o.touchpoint_id FROM old_rows AS o))) AS t
+           WHERE t.kind = 'audit'));
+  RETURN NULL;
+END
+$fn$;
+""",
+)
+
+# … and as 0002 and 0004 left them, for the downgrade.
+LINK_TRIGGERS_BEFORE = (
+    r"""
+CREATE OR REPLACE FUNCTION status_link_inserted() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM status_add_links(
+    '{}'::touchpoint[],
+    ARRAY(SELECT t FROM touchpoint AS t
+           WHERE (t.organisation_id, t.id) IN (SELECT n.organisation_id, n.touchpoint_id FROM new_rows AS n)),
+    ARRAY(SELECT n::touchpoint_innovation FROM new_rows AS n));
+  PERFORM status_refresh_incidents(
+    ARRAY(SELECT t FROM touchpoint AS t
+           WHERE t.kind = 'post_incident_review'
+             AND (t.organisation_id, t.id) IN (SELECT n.organisation_id, n.touchpoint_id FROM new_rows AS n)));
+  RETURN NULL;
+END
+$fn$;
+""",
+    r"""
+CREATE OR REPLACE FUNCTION status_link_deleted() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  -- Links deleted with their touchpoint find no row here: status_touchpoint_deleting took them away.
+  PERFORM status_add_links(
+    ARRAY(SELECT t FROM touchpoint AS t
+           WHERE (t.organisation_id, t.id) IN (SELECT o.organisation_id, o.touchpoint_id FROM old_rows AS o)),
+    '{}'::touchpoint[],
+    ARRAY(SELECT o::touchpoint_innovation FROM old_rows AS o));
+  PERFORM status_refresh_incidents(
+    ARRAY(SELECT t FROM touchpoint AS t
+           WHERE t.kind = 'post_incident_review'
+             AND (t.organisation_id, t.id) IN (SELECT o.organisation_id, o.touchpoint_id FROM old_rows AS o)));
+  RETURN NULL;
+END
+$fn$;
+""",
+    r"""
+CREATE OR REPLACE FUNCTION status_audits_link_inserted() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM status_refresh_audits(
+    ARRAY(SELECT t FROM touchpoint AS t
+           WHERE t.kind = 'audit'
+             AND (t.organisation_id, t.id) IN (SELECT n.organisation_id, n.touchpoint_id FROM new_rows AS n)));
+  RETURN NULL;
+END
+$fn$;
+""",
+    r"""
+CREATE OR REPLACE FUNCTION status_audits_link_deleted() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  -- Links deleted with their touchpoint find no row here: status_audits_touchpoint_deleted
+  -- recounts the month once the touchpoint is gone.
+  PERFORM status_refresh_audits(
+    ARRAY(SELECT t FROM touchpoint AS t
+           WHERE t.kind = 'audit'
+             AND (t.organisation_id, t.id) IN (SELECT o.organisation_id, o.touchpoint_id FROM old_rows AS o)));
+  RETURN NULL;
+END
+$fn$;
+""",
+)
+
 # As 0002 left them, for the downgrade.
 TOUCHPOINT_DELETED_BEFORE = r"""
 CREATE OR REPLACE FUNCTION status_touchpoint_deleted() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -248,6 +400,7 @@ def upgrade() -> None:
         sa.Column("id", sa.UUID(), nullable=False),
         sa.Column("source_system", sa.Text(), nullable=True),
         sa.Column("external_id", sa.Text(), nullable=True),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["organisation_id"], ["organisation.id"], name=op.f("fk_touchpoint_identity_organisation_id")
         ),
@@ -260,8 +413,8 @@ def upgrade() -> None:
         ),
     )
     op.execute(
-        "INSERT INTO touchpoint_identity (organisation_id, id, source_system, external_id)"
-        " SELECT organisation_id, id, source_system, external_id FROM touchpoint"
+        "INSERT INTO touchpoint_identity (organisation_id, id, source_system, external_id, occurred_at)"
+        " SELECT organisation_id, id, source_system, external_id, occurred_at FROM touchpoint"
     )
     op.execute("DROP TRIGGER status_touchpoint_deleting ON touchpoint")
     op.execute("DROP FUNCTION status_touchpoint_deleting()")
@@ -271,10 +424,18 @@ def upgrade() -> None:
         " REFERENCES touchpoint_identity (organisation_id, id) ON DELETE CASCADE"
     )
     op.execute(TOUCHPOINT_DELETED)
+    op.execute(TOUCHPOINTS_OF)
+    for statement in (*IDENTITY_MOVED, *LINK_TRIGGERS):
+        op.execute(statement)
     op.execute("ANALYZE touchpoint, touchpoint_identity")
 
 
 def downgrade() -> None:
+    for statement in LINK_TRIGGERS_BEFORE:
+        op.execute(statement)
+    op.execute("DROP TRIGGER touchpoint_identity_moved ON touchpoint")
+    op.execute("DROP FUNCTION touchpoint_identity_moved()")
+    op.execute("DROP FUNCTION touchpoints_of(uuid[], uuid[])")
     _rebuild_touchpoint(None, target="touchpoint")
     op.execute("DROP FUNCTION touchpoint_create_partition(date)")
     op.execute(TOUCHPOINT_DELETED_BEFORE)

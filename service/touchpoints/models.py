@@ -122,6 +122,9 @@ class TouchpointIdentity(SQLModel, table=True):
     id: uuid.UUID = Field(sa_column=Column(UUID(as_uuid=True), primary_key=True))
     source_system: str | None = Field(default=None, sa_column=Column(Text))
     external_id: str | None = Field(default=None, sa_column=Column(Text))
+    # The touchpoint's, so that finding it by id reads one month's partition (touchpoints_of); a
+    # trigger on touchpoint moves it with a correction.
+    occurred_at: datetime = Field(sa_column=timestamp_column(default_now=False))
 
 
 class TouchpointInnovation(SQLModel, table=True):

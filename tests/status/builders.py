@@ -134,6 +134,7 @@ class Ledger:
                 id=row["id"],
                 source_system=row.get("source_system"),
                 external_id=row.get("external_id"),
+                occurred_at=row["occurred_at"],
             )
             for row in rows
         )
@@ -215,7 +216,8 @@ class Ledger:
             text(
                 f"""
                 WITH identified AS (
-                  INSERT INTO touchpoint_identity (organisation_id, id) VALUES (:organisation_id, :id)
+                  INSERT INTO touchpoint_identity (organisation_id, id, occurred_at)
+                  VALUES (:organisation_id, :id, :occurred_at)
                 ), inserted AS (
                   INSERT INTO touchpoint ({columns}) VALUES ({values}) RETURNING organisation_id, id
                 )

@@ -79,8 +79,8 @@ async def hold_visible_touchpoint(
         await session.execute(
             select(TOUCHPOINT)
             .where(visible_touchpoints(principal), T.id == touchpoint_id)
-            # NO KEY: reviews being recorded of this record (an incident) take KEY SHARE on it
-            # while holding their services' rollup locks; FOR UPDATE would wait on them.
+            # NO KEY: it blocks no reader or foreign-key check (reviews of an incident reference its
+            # identity row, touchpoint_identity, and lock that one).
             .with_for_update(key_share=True)
         )
     ).one_or_none()

@@ -58,7 +58,7 @@ SELECT 'k', d.id, coalesce(t.content_hash, ''), d.source_system, d.external_id, 
   FROM unnest($7::text[], $8::text[]) AS k(source_system, external_id)
   JOIN touchpoint_identity d
     ON d.organisation_id = $1 AND d.source_system = k.source_system AND d.external_id = k.external_id
-  LEFT JOIN touchpoint t ON t.organisation_id = $1 AND t.id = d.id
+  LEFT JOIN touchpoint t ON t.organisation_id = $1 AND t.id = d.id AND t.occurred_at = d.occurred_at
 """
 # A source key is unique in touchpoint_identity, across touchpoint's monthly partitions. A key whose
 # touchpoint is in a detached month has no row in touchpoint: its content is unknown (''), so a repeat
@@ -143,7 +143,7 @@ async def find_by_source_keys(
           JOIN touchpoint_identity d
             ON d.organisation_id = $1
            AND d.source_system = k.source_system AND d.external_id = k.external_id
-          LEFT JOIN touchpoint t ON t.organisation_id = $1 AND t.id = d.id
+          LEFT JOIN touchpoint t ON t.organisation_id = $1 AND t.id = d.id AND t.occurred_at = d.occurred_at
         """,
         organisation_id,
         source_systems,

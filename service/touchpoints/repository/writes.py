@@ -151,10 +151,11 @@ WITH locks AS (
   SELECT count(pg_advisory_xact_lock(${_LOCKS_ARG}::int4, k)) AS taken
     FROM unnest(${_LOCKS_ARG + 1}::int4[]) AS k
 ), identified AS (
-  INSERT INTO touchpoint_identity (organisation_id, id, source_system, external_id)
-  SELECT $1, r.id, r.source_system, r.external_id
-  FROM locks, unnest({_array_of("id")}, {_array_of("source_system")}, {_array_of("external_id")})
-    AS r(id, source_system, external_id)
+  INSERT INTO touchpoint_identity (organisation_id, id, source_system, external_id, occurred_at)
+  SELECT $1, r.id, r.source_system, r.external_id, r.occurred_at
+  FROM locks, unnest({_array_of("id")}, {_array_of("source_system")}, {_array_of("external_id")},
+                     {_array_of("occurred_at")})
+    AS r(id, source_system, external_id, occurred_at)
   ON CONFLICT (organisation_id, source_system, external_id) DO NOTHING
   RETURNING id
 ), inserted AS (
@@ -188,7 +189,7 @@ COPY_COLUMNS: tuple[str, ...] = (
     "revision",
     *(name for name, _ in ROW_COLUMNS),
 )
-IDENTITY_COLUMNS = ("organisation_id", "id", "source_system", "external_id")
+IDENTITY_COLUMNS = ("organisation_id", "id", "source_system", "external_id", "occurred_at")
 _IDENTITY_AT = tuple(COPY_COLUMNS.index(name) for name in IDENTITY_COLUMNS)
 
 
