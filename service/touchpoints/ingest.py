@@ -30,7 +30,7 @@ from service.touchpoints.free_text import may_read_free_text, withhold
 from service.touchpoints.reading import load_touchpoint
 from service.touchpoints.repository.lookups import References, StoredKey, find_by_source_keys, look_up
 from service.touchpoints.repository.writes import row_values, write_touchpoints
-from service.touchpoints.rollups import rollup_services
+from service.touchpoints.rollups import incident_services, rollup_services
 from service.touchpoints.schemas import ItemProblem, ItemResult, TouchpointPublic
 from service.touchpoints.shifts import ShiftPatterns
 from service.touchpoints.validation import (
@@ -197,6 +197,7 @@ class _Recording:
             access=access_entry(
                 principal=self.principal, action="touchpoint.create", resource_type="touchpoint"
             ),
+            incident_services=incident_services((c.item for c in writable), refs),
         )
 
     async def settle_written(self, writable: list[Candidate], inserted: set[uuid.UUID]) -> None:

@@ -418,13 +418,16 @@ async def test_a_write_marks_every_innovation_in_scope_of_its_service_not_only_t
                 "follow_up_observation_planned": False,
             },
         }
-        incident_id = uuid.UUID(review["facts"]["incident_id"])
         answer = await client.post("/v1/touchpoints", json=review, headers=lead)
         assert answer.status_code == 201, answer.text
         assert await marked() == {referenced.id, elsewhere.id, apart.id}
-        # The same for a batch written by COPY: the incidents' services are looked up for it.
-        row: list[Any] = [None] * len(writes.ROW_COLUMNS)
-        row[writes._INCIDENT] = incident_id
-        assert await writes.incident_services(conn, org.id, [row, [None] * len(row)]) == {oak.id}
+        # The same for a batch written by COPY, given the incidents' services by the look-up.
+        await conn.execute("DELETE FROM jobs.pgqueuer")
+        reviews = [{**review, "external_id": f"r-{n}"} for n in range(writes.COPY_FROM_ROWS)]
+        answer = await client.post("/v1/touchpoints/batch", json={"items": reviews}, headers=lead)
+        assert [r["status"] for r in answer.json()["results"]] == ["created"] * writes.COPY_FROM_ROWS, (
+            answer.text
+        )
+        assert await marked() == {referenced.id, elsewhere.id, apart.id}
     finally:
         await conn.close()

@@ -7,7 +7,7 @@ transaction when it has one.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -60,21 +60,6 @@ _SERVICE = 3  # and of `service_id`
 _INCIDENT = next(n for n, (name, _) in enumerate(ROW_COLUMNS) if name == "incident_id")
 
 
-async def incident_services(
-    conn: asyncpg.Connection, organisation_id: uuid.UUID, rows: Sequence[Sequence[Any]]
-) -> set[uuid.UUID]:
-    """The services of the incidents these rows review: a review counts in its incident's month."""
-    incidents = [row[_INCIDENT] for row in rows if row[_INCIDENT] is not None]
-    if not incidents:
-        return set()
-    found = await conn.fetch(
-        "SELECT DISTINCT service_id FROM touchpoint WHERE organisation_id = $1 AND id = ANY($2::uuid[])",
-        organisation_id,
-        incidents,
-    )
-    return {r[0] for r in found}
-
-
 # Facts copied into typed columns, in ROW_COLUMNS order.
 TYPED_FACTS: tuple[str, ...] = tuple(name for name, _ in ROW_COLUMNS[15:])
 
@@ -111,17 +96,17 @@ def row_values(
     ]
 
 
-_ARG0 = 6  # $1 organisation, $2 recorded_at, $3 recorded_by_sub, $4/$5 link arrays
+_ARG0 = 7  # $1 organisation, $2 recorded_at, $3 recorded_by_sub, $4/$5 link arrays, $6 incident services
 _LOCKS_ARG = _ARG0 + len(ROW_COLUMNS)  # the rollup lock class, then its keys
 _ENTRY_ARG = _LOCKS_ARG + 2  # the access-log entry's values
 
 _ROW_ARRAYS = ", ".join(f"${i + _ARG0}::{sql_type}[]" for i, (_, sql_type) in enumerate(ROW_COLUMNS))
 
 # The innovations whose statuses the rows actually inserted change: those they reference, and every
-# innovation in scope of their services and of the incidents they review (a row it does not
-# reference still counts in its denominators: all the service's supervisions, incidents, …). Each
-# gets its status recomputed (service.jobs), marked in this same statement so that the mark commits
-# or rolls back with the rows.
+# innovation in scope of their services and of the incidents they review ($6, found by the caller's
+# look-up: a row it does not reference still counts in its denominators: all the service's
+# supervisions, incidents, …). Each gets its status recomputed (service.jobs), marked in this same
+# statement so that the mark commits or rolls back with the rows.
 _AFFECTED_INNOVATIONS = """
 SELECT l.innovation_id FROM unnest($4::uuid[], $5::uuid[]) AS l(touchpoint_id, innovation_id)
   JOIN inserted ON inserted.id = l.touchpoint_id
@@ -130,8 +115,8 @@ SELECT x.innovation_id FROM innovation_service x
  WHERE x.organisation_id = $1
    AND x.service_id IN (SELECT service_id FROM inserted
                         UNION
-                        SELECT i.service_id FROM touchpoint i
-                         WHERE i.organisation_id = $1 AND i.id IN (SELECT incident_id FROM inserted))
+                        SELECT s FROM unnest($6::uuid[]) AS s
+                         WHERE EXISTS (SELECT 1 FROM inserted WHERE incident_id IS NOT NULL))
 """
 
 
@@ -213,12 +198,14 @@ async def write_touchpoints(
     links: Sequence[tuple[uuid.UUID, uuid.UUID]],
     lock_keys: Sequence[int],
     access: AccessLogEntry,
+    incident_services: Collection[uuid.UUID] = (),
 ) -> set[uuid.UUID]:
     """Write rows (each in ROW_COLUMNS order), their (touchpoint, innovation) links and the access-log
     entry `access` for the rows written, after taking the rollup locks `lock_keys` (status.locks).
 
     Every innovation a row written references or has its service in scope is marked for its status
-    to be recomputed, in the same transaction (service.jobs.queue).
+    to be recomputed, in the same transaction (service.jobs.queue); so is every innovation in scope
+    of `incident_services`, the services of the incidents the rows review (touchpoints.rollups).
     Returns the ids written. The rows' source keys were not stored when the caller looked, so the
     common case for a batch is a plain binary COPY of identities, rows and links, as fast as the
     tables allow.
@@ -234,7 +221,7 @@ async def write_touchpoints(
     common = (organisation_id, recorded_at, recorded_by_sub)
     if len(rows) >= COPY_FROM_ROWS:
         try:
-            return await _copy(conn, common, rows, links, lock_keys, entry)
+            return await _copy(conn, common, rows, links, lock_keys, entry, incident_services)
         except asyncpg.UniqueViolationError:
             pass
     inserted = await conn.fetch(
@@ -242,6 +229,7 @@ async def write_touchpoints(
         *common,
         [touchpoint_id for touchpoint_id, _ in links],
         [innovation_id for _, innovation_id in links],
+        list(incident_services),
         *zip(*rows, strict=True),
         ROLLUP_LOCK_CLASS,
         list(lock_keys),
@@ -257,6 +245,7 @@ async def _copy(
     links: Sequence[tuple[uuid.UUID, uuid.UUID]],
     lock_keys: Sequence[int],
     entry: Sequence[Any],
+    incident_services: Collection[uuid.UUID],
 ) -> set[uuid.UUID]:
     """COPY rows and links under a savepoint; a source key stored meanwhile undoes it whole
     (UniqueViolationError)."""
@@ -284,7 +273,9 @@ async def _copy(
             )
         written = [row[0] for row in rows]
         await conn.execute(_LOG_COPIED_SQL, written, *entry)
-        services = {row[_SERVICE] for row in rows} | await incident_services(conn, organisation_id, rows)
+        services = {row[_SERVICE] for row in rows}
+        if any(row[_INCIDENT] is not None for row in rows):
+            services |= set(incident_services)
         in_scope = await innovations_at(conn, organisation_id, services)
         await enqueue_recompute(conn, organisation_id, {innovation for _, innovation in links} | in_scope)
     return set(written)
