@@ -149,12 +149,21 @@ $fn$;
 # are planned at every call, that costs milliseconds a statement. Found through its identity row, whose
 # `occurred_at` names its month, it is one index probe in one partition, in a plan cached once.
 TOUCHPOINTS_OF = r"""
-CREATE FUNCTION touchpoints_of(orgs uuid[], ids uuid[]) RETURNS touchpoint[] LANGUAGE plpgsql STABLE AS $fn$
+-- Generic plans only: a custom plan looks cheaper for a short array and would be planned anew, for
+-- every partition, at each call.
+CREATE FUNCTION touchpoints_of(orgs uuid[], ids uuid[]) RETURNS touchpoint[]
+LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $fn$
 BEGIN
+  -- LATERAL … LIMIT 1 keeps it a probe per touchpoint (never a scan of every month), however
+  -- the planner estimates the arrays.
   RETURN ARRAY(
-    SELECT t FROM (SELECT DISTINCT k.organisation_id, k.id FROM unnest(orgs, ids) AS k(organisation_id, id)) AS k
+    SELECT f.t
+      FROM (SELECT DISTINCT k.organisation_id, k.id FROM unnest(orgs, ids) AS k(organisation_id, id)) AS k
       JOIN touchpoint_identity d ON d.organisation_id = k.organisation_id AND d.id = k.id
-      JOIN touchpoint t ON t.organisation_id = d.organisation_id AND t.id = d.id AND t.occurred_at = d.occurred_at);
+      CROSS JOIN LATERAL (
+        SELECT t FROM touchpoint t
+         WHERE t.organisation_id = d.organisation_id AND t.id = d.id AND t.occurred_at = d.occurred_at
+         LIMIT 1) AS f);
 END
 $fn$;
 """

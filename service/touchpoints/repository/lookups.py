@@ -73,9 +73,13 @@ SELECT 't', t.id, t.kind, NULL, NULL, ARRAY[t.service_id], NULL
 # The content hashes of stored touchpoints, each looked for in its own month's partition. A key
 # whose touchpoint is in a detached month has no row here: its content is unknown (''), so a repeat
 # of it is a conflict, never a second record.
+# Pairs joined, not two arrays (a B-tree probe with an array per column tries every combination),
+# and the earliest and latest moment, so that only the months between them are planned for.
 _HASHES_SQL = """
-SELECT t.id, t.content_hash FROM touchpoint t
- WHERE t.organisation_id = $1 AND t.id = ANY($2::uuid[]) AND t.occurred_at = ANY($3::timestamptz[])
+SELECT t.id, t.content_hash
+  FROM unnest($2::uuid[], $3::timestamptz[]) AS k(id, occurred_at)
+  JOIN touchpoint t ON t.organisation_id = $1 AND t.id = k.id AND t.occurred_at = k.occurred_at
+ WHERE t.occurred_at BETWEEN $4 AND $5
 """
 
 
@@ -133,7 +137,9 @@ async def _with_hashes(
         _HASHES_SQL,
         organisation_id,
         [touchpoint_id for touchpoint_id, _ in found.values()],
-        sorted({occurred_at for _, occurred_at in found.values()}),
+        [occurred_at for _, occurred_at in found.values()],
+        min(occurred_at for _, occurred_at in found.values()),
+        max(occurred_at for _, occurred_at in found.values()),
     )
     hashes = {r[0]: r[1] for r in rows}
     return {
