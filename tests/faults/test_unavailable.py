@@ -164,11 +164,13 @@ async def test_every_route_answers_503_while_the_database_is_stopped_and_recover
 async def test_a_database_that_does_not_answer_in_time_is_503_not_a_hang(
     settings: Settings, tokens: TokenFactory
 ) -> None:
-    # A listener that accepts the connection and never speaks: Postgres hung, or a black hole.
+    # A listener that accepts the connection and never speaks: Postgres hung, or a black hole. A
+    # half-second connect timeout leaves the answer a second of margin on a loaded machine.
     silent = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = silent.sockets[0].getsockname()[1]
+    impatient = settings.model_copy(update={"db_connect_timeout_seconds": 0.5})
     try:
-        async with serving(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/ingrain", settings) as client:
+        async with serving(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/ingrain", impatient) as client:
             started = time.monotonic()
             response = await client.get("/v1/services", headers=tokens.headers("care_worker", uuid.uuid4()))
             elapsed = time.monotonic() - started
