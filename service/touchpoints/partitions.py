@@ -11,10 +11,12 @@ Detaching a month (`ingrain partitions detach --before YYYY-MM`) takes its parti
 `touchpoint`, leaving it a table of its own to archive and drop. (Postgres refuses `DETACH …
 CONCURRENTLY` beside a default partition, so each month is a plain DETACH: a change of the catalogue
 only, which waits for the statements running on `touchpoint`, at most DETACH_LOCK_TIMEOUT.)
-The month's touchpoints then no longer appear in lists, evidence or a status computed on read; the
-rollups keep counting them, as do the projections, and their identities stay, so a source key
-of a detached touchpoint is still taken. Months the projections' history still shows
-(HISTORY_MONTHS) cannot be detached.
+The month's touchpoints then no longer appear in lists or evidence; the rollups keep counting them,
+and their identities stay, so a source key of a detached touchpoint is still taken. Only months older
+than any status reads (READ_HORIZON_MONTHS: the longest history, 24 months, with the 12 months its
+first stage looks back over and the month of the window before it) may be detached, so no status
+changes: not even after a recount of the rollups from the rows still attached
+(`status_rebuild_rollups`, run when a service changes time zone), which no longer counts them.
 """
 
 import re
@@ -24,7 +26,8 @@ from datetime import UTC, date, datetime
 
 import asyncpg
 
-from service.projections.compute import HISTORY_MONTHS
+from service.status.evaluation.series import MEMORY_MONTHS
+from service.status.service import MAX_HISTORY_MONTHS
 
 # Months ahead of the current one that always have their partition.
 AHEAD_MONTHS = 3
@@ -117,9 +120,14 @@ class DetachRefused(ValueError):
     """The months asked for are still read, or are not months."""
 
 
+# How far back a status may read: its longest history, the months its first point's stage looks
+# back over, and the month its window may start in.
+READ_HORIZON_MONTHS = MAX_HISTORY_MONTHS + MEMORY_MONTHS + 1
+
+
 def earliest_detachable(today: date) -> date:
-    """Months before this one may be detached: the projections' history no longer shows them."""
-    return month_start(today, -HISTORY_MONTHS)
+    """Months before this one may be detached: no status reads them any more."""
+    return month_start(today, -READ_HORIZON_MONTHS)
 
 
 async def detach_before(conn: asyncpg.Connection, before: date, today: date) -> list[str]:
@@ -130,7 +138,7 @@ async def detach_before(conn: asyncpg.Connection, before: date, today: date) -> 
     limit = earliest_detachable(today)
     if before > limit:
         raise DetachRefused(
-            f"months from {limit:%Y-%m} on are still in the projections' history ({HISTORY_MONTHS} months);"
+            f"months from {limit:%Y-%m} on may still be read by a status ({READ_HORIZON_MONTHS} months);"
             f" --before may be at most {limit:%Y-%m}"
         )
     detached: list[str] = []
