@@ -121,6 +121,20 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
             raise
 
 
+@asynccontextmanager
+async def read_session(
+    factory: async_sessionmaker[AsyncSession] | None,
+) -> AsyncIterator[AsyncSession | None]:
+    """A session on the read replica (INGRAIN_DATABASE_READ_URL), or None without one: reads then
+    go through the caller's own session. Its transactions are read-only (`create_engine(read_only=…)`);
+    whatever a read must write goes through the caller's own session, on the primary."""
+    if factory is None:
+        yield None
+        return
+    async with factory() as session:
+        yield session
+
+
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection behind the session, inside the session's transaction (or, for a
     session whose statements are each their own transaction, outside any)."""

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.principal import Principal
 from service.auth.resolution import resolve_principal, resolve_with_factory
+from service.database import read_session
 from service.errors import Unauthenticated
 from service.observability.context import note_principal
 from service.policy import Permission, check, mark_policy
@@ -61,15 +62,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 async def get_read_session(request: Request) -> AsyncIterator[AsyncSession | None]:
-    """A session on the read replica (INGRAIN_DATABASE_READ_URL) for a route's status or list reads,
-    or None without one: they then go through the request's own session. Its transactions are
-    read-only; whatever a read must write (an access-log entry, a projection not stored yet) goes
-    through the request's own session, on the primary."""
-    factory = getattr(request.app.state, "read_session_factory", None)
-    if factory is None:
-        yield None
-        return
-    async with factory() as session:
+    """The read replica's session for a route's status or list reads (`database.read_session`);
+    what such a read must write (an access-log entry, a projection not stored yet) goes through the
+    request's own session."""
+    async with read_session(request.app.state.read_session_factory) as session:
         yield session
 
 

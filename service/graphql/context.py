@@ -6,7 +6,7 @@ opens its own from the session factory, and every write commits in its own unit 
 """
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -16,7 +16,7 @@ from strawberry.fastapi import BaseContext
 from strawberry.types import Info
 
 from service.auth.principal import Principal
-from service.database import unit_of_work
+from service.database import read_session, unit_of_work
 from service.dependencies import get_principal
 from service.errors import Unauthenticated
 from service.graphql.loaders import Loaders
@@ -63,14 +63,9 @@ class GraphQLContext(BaseContext):
         async with unit_of_work(self.session_factory) as session:
             yield session
 
-    @asynccontextmanager
-    async def reading(self) -> AsyncIterator[AsyncSession | None]:
+    def reading(self) -> AbstractAsyncContextManager[AsyncSession | None]:
         """A session on the read replica for status reads, or None without one (as REST's)."""
-        if self.read_session_factory is None:
-            yield None
-            return
-        async with self.read_session_factory() as session:
-            yield session
+        return read_session(self.read_session_factory)
 
 
 GraphQLInfo = Info[GraphQLContext, None]
@@ -105,5 +100,5 @@ async def get_context(
         principal=principal,
         session_factory=state.session_factory,
         settings=state.settings,
-        read_session_factory=getattr(state, "read_session_factory", None),
+        read_session_factory=state.read_session_factory,
     )

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from service.auth.principal import Principal
-from service.database import unit_of_work
+from service.database import read_session, unit_of_work
 from service.innovations.schemas import InnovationPublic
 from service.innovations.service import innovations
 from service.people.schemas import PersonRefPublic
@@ -132,9 +132,7 @@ class Loaders:
         """Embedding statuses; a refusal comes back as the key's error, the others still answer."""
 
         async def load(session: AsyncSession, keys: list[StatusRequest]) -> list[StatusAnswer]:
-            if self._read_factory is None:
-                return await innovation_status_batch(session=session, principal=self.principal, requests=keys)
-            async with self._read_factory() as read:
+            async with read_session(self._read_factory) as read:
                 return await innovation_status_batch(
                     session=session, principal=self.principal, requests=keys, read=read
                 )

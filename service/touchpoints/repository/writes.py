@@ -55,9 +55,9 @@ ROW_COLUMNS: tuple[tuple[str, str], ...] = (
     ("follow_up_observation_planned", "bool"),
     ("buddy_id", "uuid"),
 )
-_KIND = 1  # the position of `kind` in ROW_COLUMNS
-_SERVICE = 3  # and of `service_id`
-_INCIDENT = next(n for n, (name, _) in enumerate(ROW_COLUMNS) if name == "incident_id")
+# Where each column stands in ROW_COLUMNS.
+_AT = {name: n for n, (name, _) in enumerate(ROW_COLUMNS)}
+_KIND, _SERVICE, _INCIDENT = _AT["kind"], _AT["service_id"], _AT["incident_id"]
 
 
 # Facts copied into typed columns, in ROW_COLUMNS order.
@@ -122,8 +122,7 @@ SELECT x.innovation_id FROM innovation_service x
 
 def _array_of(column: str) -> str:
     """The bound array parameter of one of ROW_COLUMNS."""
-    index = next(n for n, (name, _) in enumerate(ROW_COLUMNS) if name == column)
-    return f"${index + _ARG0}::{ROW_COLUMNS[index][1]}[]"
+    return f"${_AT[column] + _ARG0}::{ROW_COLUMNS[_AT[column]][1]}[]"
 
 
 # Built from constant column lists only; values are bound parameters. One statement is one
