@@ -54,9 +54,9 @@ def _serve(args: argparse.Namespace) -> None:
 
 
 @contextmanager
-def _metrics_of_processes(workers: int) -> Iterator[str | None]:
-    """The directory the API processes' metrics are added up in (prometheus_client's multi-process
-    mode): PROMETHEUS_MULTIPROC_DIR when set, cleared of processes that are gone; a temporary one
+def _metrics_of_processes(workers: int) -> Iterator[None]:
+    """Where the API processes' metrics are added up (prometheus_client's multi-process mode), for the
+    block: PROMETHEUS_MULTIPROC_DIR when set, cleared of processes that are gone; a temporary one
     when several workers serve and none is set, so /metrics counts all of them, not one at random."""
     from service.observability.metrics import MULTIPROCESS_DIR, forget_dead_processes
 
@@ -64,15 +64,15 @@ def _metrics_of_processes(workers: int) -> Iterator[str | None]:
     if configured:
         Path(configured).mkdir(parents=True, exist_ok=True)
         forget_dead_processes(configured)
-        yield configured
+        yield
         return
     if workers == 1:
-        yield None
+        yield
         return
     made = tempfile.mkdtemp(prefix="ingrain-metrics-")
     os.environ[MULTIPROCESS_DIR] = made
     try:
-        yield made
+        yield
     finally:
         shutil.rmtree(made, ignore_errors=True)
 

@@ -5,6 +5,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -51,23 +52,17 @@ def create_app(
         jobs_stop = asyncio.Event()
         if database_url is None:
             await prepare_database(settings, url)
-        engine = create_engine(
-            url,
+        # The primary's and the read replica's engines pool alike.
+        connect = partial(
+            create_engine,
             pool_size=settings.db_pool_size,
             connect_timeout=settings.db_connect_timeout_seconds,
             pool_timeout=settings.db_pool_timeout_seconds,
         )
+        engine = connect(url)
         # Status and list reads go to the read replica when there is one (service.dependencies).
         read_engine = (
-            create_engine(
-                settings.database_read_url,
-                pool_size=settings.db_pool_size,
-                connect_timeout=settings.db_connect_timeout_seconds,
-                pool_timeout=settings.db_pool_timeout_seconds,
-                read_only=True,
-            )
-            if settings.database_read_url
-            else None
+            connect(settings.database_read_url, read_only=True) if settings.database_read_url else None
         )
         app.state.database_url = url
         app.state.engine = engine

@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Any
 
+from fastapi.dependencies.models import Dependant
+
 from service.auth.principal import Principal
 from service.errors import Forbidden
 from service.vocabulary import Role
@@ -121,3 +123,12 @@ POLICY_ATTR = "__ingrain_policy__"
 def mark_policy(fn: Callable[..., Any], permissions: Iterable[Permission] | str) -> Callable[..., Any]:
     setattr(fn, POLICY_ATTR, permissions if isinstance(permissions, str) else tuple(permissions))
     return fn
+
+
+def declared_policies(dependant: Dependant) -> list[str | tuple[Permission, ...]]:
+    """Every policy marker in a route's dependency tree (route, router and parameter dependencies)."""
+    marker = getattr(dependant.call, POLICY_ATTR, None) if dependant.call else None
+    found: list[str | tuple[Permission, ...]] = [marker] if marker is not None else []
+    for sub in dependant.dependencies:
+        found.extend(declared_policies(sub))
+    return found

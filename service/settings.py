@@ -27,6 +27,11 @@ class IssuerTrust(BaseModel):
     roles: frozenset[Role] = Field(min_length=1, description="Roles its tokens may claim.")
 
 
+# uvicorn's level names (`trace` is its own, below DEBUG) and the two ways a log line is written.
+LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
+LogFormat = Literal["text", "json"]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INGRAIN_", env_file=None, extra="ignore")
 
@@ -128,10 +133,8 @@ class Settings(BaseSettings):
     unavailable_retry_after_seconds: int = Field(
         default=1, ge=1, description="`Retry-After` of the 503 answered while the database is unavailable."
     )
-    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = Field(
-        default="info", description="Level of Ingrain's and uvicorn's logs."
-    )
-    log_format: Literal["text", "json"] = Field(
+    log_level: LogLevel = Field(default="info", description="Level of Ingrain's and uvicorn's logs.")
+    log_format: LogFormat = Field(
         default="text",
         description="`json`: one JSON object a line (for a log collector); `text`: lines for a terminal.",
     )

@@ -1,10 +1,11 @@
 """Pure ASGI middleware that records the request's origin for the access log."""
 
+import uuid
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.audit.context import RequestOrigin, current_origin
 from service.observability.context import current_request
-from service.observability.request_id import accept_request_id
 
 
 class RequestOriginMiddleware:
@@ -23,7 +24,7 @@ class RequestOriginMiddleware:
             ip=client[0] if client else None,
             # The id the answer carries (service.observability), so a log line and an access-log
             # entry of one request are found together.
-            request_id=_request_id(scope),
+            request_id=_request_id(),
         )
         token = current_origin.set(origin)
         try:
@@ -32,10 +33,7 @@ class RequestOriginMiddleware:
             current_origin.reset(token)
 
 
-def _request_id(scope: Scope) -> str:
+def _request_id() -> str:
+    # RequestObservation (service.observability) runs outside this and has accepted or made the id.
     context = current_request.get()
-    if context is not None:
-        return context.request_id
-    # Header bytes are not necessarily UTF-8; HTTP reads them as latin-1, and so does Starlette.
-    given = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"x-request-id"), None)
-    return accept_request_id(given)
+    return context.request_id if context is not None else uuid.uuid4().hex

@@ -1,14 +1,14 @@
 """What the OpenAPI document says beyond the routes themselves: its server, the operations open
 without a token, and what each tag groups (Redocly's and Spectral's rulesets ask for all three)."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.routing import BaseRoute
 
-from service.policy import POLICY_ATTR
+from service.policy import declared_policies
 
 # Relative: the API is at the address that served the document, whatever the deployment calls it.
 DEFAULT_SERVERS = [{"url": "/", "description": "The address this document was read from."}]
@@ -56,18 +56,10 @@ def declare_public_operations(schema: dict[str, Any], routes: Sequence[BaseRoute
         dependant: Dependant | None = getattr(route, "dependant", None)
         if not isinstance(route.original_route, APIRoute) or dependant is None or not route.path_format:
             continue
-        if "public" not in _declared_policies(dependant):
+        if "public" not in declared_policies(dependant):
             continue
         path_item = schema.get("paths", {}).get(route.path_format, {})
         for method in route.methods or ():
             operation = path_item.get(method.lower())
             if operation is not None:
                 operation["security"] = []
-
-
-def _declared_policies(dependant: Dependant) -> list[Any]:
-    call: Callable[..., Any] | None = dependant.call
-    found = [getattr(call, POLICY_ATTR)] if call is not None and hasattr(call, POLICY_ATTR) else []
-    for sub in dependant.dependencies:
-        found.extend(_declared_policies(sub))
-    return found

@@ -7,6 +7,7 @@ static/graphiql/ with their licences (no PyPI package carries them for Strawberr
 """
 
 import html
+from functools import lru_cache
 from pathlib import Path
 
 import fastapi_offline
@@ -66,8 +67,13 @@ def graphiql_html(request: Request) -> str:
     return _fill(GRAPHIQL_PAGE, static=_static(request, "graphiql"))
 
 
+@lru_cache
+def _page(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
 def _fill(page: Path, **values: str) -> str:
-    text = page.read_text(encoding="utf-8")
+    text = _page(page)
     for name, value in values.items():
         text = text.replace(f"{{{{{name}}}}}", value)
     return text

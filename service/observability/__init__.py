@@ -8,4 +8,7 @@
 - `middleware.py` — the outermost layer of every HTTP answer: request id, metrics, the request's
   log line, gzip and CORS.
 - `router.py` — `GET /metrics`.
+- `activity.py` — touchpoints recorded and refused, statuses computed and served, with bounded labels.
+- `queue.py` — the job queue's depth, sampled by the job workers.
+- `tracing.py`, `tracing_setup.py` — OpenTelemetry spans of requests, jobs and SQL, when configured.
 """

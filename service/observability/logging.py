@@ -8,18 +8,16 @@ call cannot carry a token, a body or a person's data into a line by accident.
 
 import logging
 import sys
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
+from uvicorn.config import LOG_LEVELS
 
 from service.observability.context import current_request
 from service.observability.tracing import current_ids
+from service.settings import LogFormat, LogLevel
 
-LogFormat = Literal["text", "json"]
-LogLevel = Literal["critical", "error", "warning", "info", "debug", "trace"]
-# uvicorn's levels; `trace` is its own, below DEBUG.
-LEVELS: dict[str, int] = {"critical": 50, "error": 40, "warning": 30, "info": 20, "debug": 10, "trace": 5}
 # What a record's `extra` may add to its line: the fields of a request's line.
 EXTRA_FIELDS = ("method", "route", "status", "duration_ms")
 _HANDLER_NAME = "ingrain"
@@ -81,7 +79,7 @@ def configure_logging(log_format: LogFormat, level: LogLevel, *, stream: TextIO 
     for existing in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(existing)
     root.addHandler(handler)
-    root.setLevel(LEVELS[level])
+    root.setLevel(LOG_LEVELS[level])
     # uvicorn's loggers write through the handler above, but not its access log: each request's
     # line is Ingrain's (service.observability.middleware), with the route's template where
     # uvicorn's has the path and query asked for, which may name a person's record.
@@ -94,7 +92,7 @@ def configure_logging(log_format: LogFormat, level: LogLevel, *, stream: TextIO 
     access.propagate = False
     # httpx logs every URL it calls at INFO (identity providers' key sets, receivers' endpoints); a
     # URL may carry a credential in its query, so only its warnings are kept.
-    logging.getLogger("httpx").setLevel(max(LEVELS[level], logging.WARNING))
+    logging.getLogger("httpx").setLevel(max(LOG_LEVELS[level], logging.WARNING))
 
 
 def _is_terminal(stream: Any) -> bool:

@@ -155,10 +155,16 @@ class RouteOfRequest:
     def _template(self, scope: Scope, route: Any) -> str:
         template = self._templates.get(id(route))
         if template is None and "app" in scope:
-            # Routes may be added until the first request; a route not seen yet reads them again.
+            # Routes may be added until the first request; a route not seen yet reads them again,
+            # once: a route full_templates leaves out is kept with the label it gets here.
             self._templates = full_templates(scope["app"].routes)
-            template = self._templates.get(id(route))
-        return template or getattr(route, "path_format", None) or str(getattr(route, "path", UNMATCHED))
+            template = self._templates.get(id(route)) or _own_path(route)
+            self._templates[id(route)] = template
+        return template or _own_path(route)
+
+
+def _own_path(route: Any) -> str:
+    return getattr(route, "path_format", None) or str(getattr(route, "path", UNMATCHED))
 
 
 def full_templates(routes: Sequence[BaseRoute]) -> dict[int, str]:

@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from prometheus_client import REGISTRY
 
 from service.main import create_app
-from service.observability.logging import LogFormat, configure_logging
-from service.settings import Settings
+from service.observability.logging import configure_logging
+from service.settings import LogFormat, Settings
 
 
 def app_without_database(**settings: Any) -> FastAPI:

@@ -14,7 +14,7 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
 
 from service.main import create_app
-from service.policy import POLICY_ATTR, ROLE_PERMISSIONS, Permission
+from service.policy import POLICY_ATTR, ROLE_PERMISSIONS, Permission, declared_policies
 from service.settings import Settings
 from service.vocabulary import Role
 
@@ -53,17 +53,6 @@ class RouteCase:
         return any(isinstance(d, tuple) for d in self.declarations)
 
 
-def declarations_of(dependant: Dependant) -> list[Declaration]:
-    """Every policy marker in the dependency tree (route, router and parameter dependencies)."""
-    found: list[Declaration] = []
-    marker = getattr(dependant.call, POLICY_ATTR, None) if dependant.call else None
-    if marker is not None:
-        found.append(marker)
-    for sub in dependant.dependencies:
-        found.extend(declarations_of(sub))
-    return found
-
-
 def documentation_paths(app: FastAPI) -> set[str]:
     """The OpenAPI document and its viewers: public by nature, added by FastAPI itself."""
     paths = {app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
@@ -89,7 +78,7 @@ def walk(app: FastAPI) -> tuple[list[RouteCase], list[Undeclared]]:
         methods = sorted((route.methods or {"WEBSOCKET"}) - {"HEAD"})
         dependant: Dependant | None = getattr(route, "dependant", None)
         if dependant is not None:
-            declared = tuple(declarations_of(dependant))
+            declared = tuple(declared_policies(dependant))
         elif path in docs:
             declared = (PUBLIC,)
         else:
