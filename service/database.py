@@ -1,5 +1,6 @@
 """Engine, sessions and the metadata every table model shares."""
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -119,6 +120,26 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
         except BaseException:
             await session.rollback()
             raise
+
+
+# How often a unit of work that lost to a serialisation failure is run again before it gives up.
+SERIALIZATION_ATTEMPTS = 5
+
+
+def uuid_lock_key(value: uuid.UUID) -> int:
+    """An advisory lock's second key for a row: the first 32 bits of its id (two ids sharing them
+    only wait for each other)."""
+    return int.from_bytes(value.bytes[:4], "big", signed=True)
+
+
+@asynccontextmanager
+async def session_lock(conn: asyncpg.Connection, lock_class: int, key: int) -> AsyncIterator[None]:
+    """Hold the session-level advisory lock (`lock_class`, `key`) on `conn` for the block."""
+    await conn.execute("SELECT pg_advisory_lock($1::int4, $2::int4)", lock_class, key)
+    try:
+        yield
+    finally:
+        await conn.execute("SELECT pg_advisory_unlock($1::int4, $2::int4)", lock_class, key)
 
 
 @asynccontextmanager

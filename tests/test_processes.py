@@ -19,11 +19,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.common import ServerProcess
-from service.database import asyncpg_connect_kwargs
+from service.database import asyncpg_connect_kwargs, uuid_lock_key
 from service.demo import cast
 from service.migrate import head_revision
 from service.projections.repository import PROJECTION_LOCK_CLASS
-from service.projections.service import innovation_lock_key
 from service.settings import Settings
 from service.startup import DEMO_LOCK, MIGRATION_LOCK, START_LOCK_CLASS
 from service.vocabulary import Role
@@ -231,7 +230,7 @@ async def test_a_worker_told_to_stop_finishes_the_job_it_holds_and_then_exits(
     await drain(url)
 
     conn = await asyncpg.connect(**asyncpg_connect_kwargs(url))
-    lock = (PROJECTION_LOCK_CLASS, innovation_lock_key(innovation))
+    lock = (PROJECTION_LOCK_CLASS, uuid_lock_key(innovation))
     worker: asyncio.subprocess.Process | None = None
     try:
         # The innovation's recompute lock is held, so its recompute is picked and then waits.

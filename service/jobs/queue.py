@@ -107,20 +107,23 @@ async def enqueue_delivery(
     endpoints: Sequence[tuple[uuid.UUID, uuid.UUID]],
     *,
     after: timedelta = timedelta(0),
+    expedite: bool = False,
 ) -> None:
     """A delivery run for each endpoint (organisation, endpoint) `after` from now, in the caller's
-    transaction: one waiting per endpoint, brought forward when one is already waiting for later
-    (a retry's), so that new events or a redelivery do not wait behind a retry's backoff."""
+    transaction: one waiting per endpoint. With `expedite` (a redelivery, an endpoint resumed: the
+    head of its queue moved), one already waiting for later (a retry's) is brought forward; new
+    events need not, since an endpoint sends in order and its retry's head is not due before then."""
     keys = sorted(set(endpoints), key=lambda e: e[1])
     if not keys:
         return
-    table = JOB_SETTINGS.qualified.queue_table
-    await conn.execute(
-        f"UPDATE {table} SET execute_after = least(execute_after, now() + $2::interval)"  # noqa: S608
-        " WHERE dedupe_key = ANY($1::text[]) AND status = 'queued'",
-        [delivery_key(e) for _, e in keys],
-        after,
-    )
+    if expedite:
+        table = JOB_SETTINGS.qualified.queue_table
+        await conn.execute(
+            f"UPDATE {table} SET execute_after = least(execute_after, now() + $2::interval)"  # noqa: S608
+            " WHERE dedupe_key = ANY($1::text[]) AND status = 'queued'",
+            [delivery_key(e) for _, e in keys],
+            after,
+        )
     jobs = [(_payload(o, "endpoint_id", e), delivery_key(e)) for o, e in keys]
     await _enqueue_unless_waiting(conn, DELIVER, jobs, after)
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service import clock
-from service.database import driver_connection
+from service.database import SERIALIZATION_ATTEMPTS, driver_connection, session_lock, uuid_lock_key
 from service.errors import NotFound
 from service.jobs.queue import enqueue_delivery, enqueue_recompute
 from service.observability.activity import count_served, status_computation
@@ -32,16 +32,11 @@ from service.status.subjects import load_subjects
 from service.webhooks.repository import subscribers as webhook_subscribers
 
 DEFAULT_WINDOW_DAYS = 90
-SERIALIZATION_ATTEMPTS = 5
 
 
 def serves(as_of: datetime | None, known_at: datetime | None, window_days: int) -> bool:
     """Projections hold "now" with the default window; anything else is computed on read."""
     return as_of is None and known_at is None and window_days == DEFAULT_WINDOW_DAYS
-
-
-def innovation_lock_key(innovation_id: uuid.UUID) -> int:
-    return int.from_bytes(innovation_id.bytes[:4], "big", signed=True)
 
 
 def _serialization_failure(error: BaseException) -> bool:
@@ -68,12 +63,7 @@ async def recompute(
         raw = await connection.get_raw_connection()
         driver: asyncpg.Connection = raw.driver_connection
         # Taken before the snapshot: recomputes of one innovation see the data in commit order.
-        await driver.execute(
-            "SELECT pg_advisory_lock($1::int4, $2::int4)",
-            PROJECTION_LOCK_CLASS,
-            innovation_lock_key(innovation_id),
-        )
-        try:
+        async with session_lock(driver, PROJECTION_LOCK_CLASS, uuid_lock_key(innovation_id)):
             if covered_after is not None and await repository.computed_after(
                 driver, innovation_id, covered_after
             ):
@@ -88,12 +78,6 @@ async def recompute(
                 except Exception as error:  # a read stored a projection after our snapshot began
                     if not _serialization_failure(error) or attempt == SERIALIZATION_ATTEMPTS - 1:
                         raise
-        finally:
-            await driver.execute(
-                "SELECT pg_advisory_unlock($1::int4, $2::int4)",
-                PROJECTION_LOCK_CLASS,
-                innovation_lock_key(innovation_id),
-            )
 
 
 async def _recompute_in(session: AsyncSession, organisation_id: uuid.UUID, innovation_id: uuid.UUID) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from service import clock
 from service.auth.principal import Principal
+from service.database import SERIALIZATION_ATTEMPTS, session_lock, uuid_lock_key
 from service.jobs.queue import enqueue_delivery
 from service.observability.metrics import webhook_attempt_duration, webhook_deliveries
 from service.projections.events import visible
@@ -60,7 +61,6 @@ RETRY_DELAYS: tuple[timedelta, ...] = (
 EXCERPT_BYTES = 1024
 PENDING_PER_ROUND = 50
 TARGET_TTL_SECONDS = 30.0
-SERIALIZATION_ATTEMPTS = 5
 
 # What an organisation reads statuses as, when its endpoint receives them.
 READER_ROLE = {
@@ -109,10 +109,6 @@ def reader(endpoint: EndpointState) -> Principal:
 def payload(event: EventRow) -> str:
     """The body of a delivery: the event as `GET /v1/events` shows it (stages and RAGs, no counts)."""
     return StatusEvent.of(event).model_dump_json()
-
-
-def lock_key(endpoint_id: uuid.UUID) -> int:
-    return int.from_bytes(endpoint_id.bytes[:4], "big", signed=True)
 
 
 async def send(
@@ -188,7 +184,8 @@ async def _fill(
         if len(events) == batch:
             cursor = events[-1].id
         else:
-            cursor = max(await repository.feed_top(conn), events[-1].id if events else 0)
+            # The events read are the feed's in this snapshot: its top is past all of them.
+            cursor = await repository.feed_top(conn)
         if cursor <= endpoint.event_cursor:
             return False
         wanted = [
@@ -212,17 +209,10 @@ async def deliver_endpoint(
     outcome = RunOutcome()
     async with engine.connect() as connection:
         conn: asyncpg.Connection = (await connection.get_raw_connection()).driver_connection
-        await conn.execute(
-            "SELECT pg_advisory_lock($1::int4, $2::int4)", WEBHOOK_LOCK_CLASS, lock_key(endpoint_id)
-        )
-        try:
+        async with session_lock(conn, WEBHOOK_LOCK_CLASS, uuid_lock_key(endpoint_id)):
             timeout = httpx.Timeout(options.read_timeout_seconds, connect=options.connect_timeout_seconds)
             async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, trust_env=False) as http:
                 await _run(engine, conn, http, endpoint_id, options, outcome)
-        finally:
-            await conn.execute(
-                "SELECT pg_advisory_unlock($1::int4, $2::int4)", WEBHOOK_LOCK_CLASS, lock_key(endpoint_id)
-            )
     return outcome
 
 
@@ -289,8 +279,6 @@ async def _run(
                     outcome.delivered += 1
                     webhook_deliveries.labels("delivered").inc()
                     continue
-                await repository.record_delivered(conn, delivered)
-                delivered.clear()
                 await _failed(conn, endpoint, head, attempt, options, outcome)
                 return
             # A round's successes are recorded together: a run that stops before this sends them

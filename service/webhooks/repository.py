@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.projections.repository import EventRow
+from service.reference.listing import ordered_after
 from service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from service.webhooks.vocabulary import DeliveryStatus
 
@@ -46,14 +47,14 @@ async def list_endpoints(
     session: AsyncSession,
     *,
     organisation_id: uuid.UUID,
-    after: tuple[datetime, uuid.UUID] | None,
+    cursor: str | None,
     limit: int,
 ) -> list[WebhookEndpoint]:
-    statement = select(WebhookEndpoint).where(_e.organisation_id == organisation_id)
-    if after is not None:
-        statement = statement.where(tuple_(_e.created_at, _e.id) > tuple_(*after))
-    statement = statement.order_by(_e.created_at, _e.id).limit(limit + 1)
-    return list((await session.execute(statement)).scalars())
+    """A page of the organisation's endpoints, oldest first, and one more if there is a next page."""
+    statement = ordered_after(
+        select(WebhookEndpoint).where(_e.organisation_id == organisation_id), _e.created_at, _e.id, cursor
+    )
+    return list((await session.execute(statement.limit(limit + 1))).scalars())
 
 
 async def delete_endpoint(

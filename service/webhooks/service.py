@@ -13,8 +13,9 @@ from service.database import driver_connection
 from service.errors import Conflict, InvalidInput, NotFound
 from service.jobs.queue import enqueue_delivery
 from service.model_helpers import utcnow
-from service.pagination import Page, cursor_bigint, decode_cursor, decode_time_id_cursor, encode_cursor
+from service.pagination import Page, cursor_bigint, decode_cursor, encode_cursor
 from service.policy import Permission, check
+from service.reference.listing import split_page
 from service.webhooks import repository, signing, targets
 from service.webhooks.models import WebhookDelivery, WebhookEndpoint
 from service.webhooks.schemas import (
@@ -124,13 +125,9 @@ async def list_endpoints(
 ) -> Page[WebhookEndpointPublic]:
     check(principal, Permission.webhook_manage)
     rows = await repository.list_endpoints(
-        session,
-        organisation_id=principal.require_organisation(),
-        after=decode_time_id_cursor(cursor),
-        limit=limit,
+        session, organisation_id=principal.require_organisation(), cursor=cursor, limit=limit
     )
-    page = rows[:limit]
-    next_cursor = encode_cursor([page[-1].created_at, page[-1].id]) if len(rows) > limit else None
+    page, next_cursor = split_page(rows, limit)
     return Page[WebhookEndpointPublic](items=[endpoint_public(r) for r in page], next_cursor=next_cursor)
 
 
@@ -161,7 +158,7 @@ async def update_endpoint(
     if resumed:
         conn = await driver_connection(session)
         await repository.requeue_endpoint_deliveries(conn, row.id)
-        await enqueue_delivery(conn, [(row.organisation_id, row.id)])
+        await enqueue_delivery(conn, [(row.organisation_id, row.id)], expedite=True)
     _logged(session, principal, "update", row.id)
     return row
 
@@ -263,6 +260,8 @@ async def redeliver(
     row.next_attempt_at = utcnow()
     await session.flush()
     if endpoint.enabled:
-        await enqueue_delivery(await driver_connection(session), [(endpoint.organisation_id, endpoint.id)])
+        await enqueue_delivery(
+            await driver_connection(session), [(endpoint.organisation_id, endpoint.id)], expedite=True
+        )
     _logged(session, principal, "redeliver", endpoint.id)
     return _delivery_public(row, [])

@@ -18,9 +18,8 @@ import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.database import asyncpg_connect_kwargs, to_asyncpg_url
+from service.database import asyncpg_connect_kwargs, to_asyncpg_url, uuid_lock_key
 from service.projections.repository import PROJECTION_LOCK_CLASS
-from service.projections.service import innovation_lock_key
 from tests import factories
 from tests.graphql.status_world import build_status_world, delivery
 from tests.projections.support import assert_projections_equal_on_read, drain, queued
@@ -89,7 +88,7 @@ async def test_a_worker_killed_mid_recompute_loses_nothing_and_events_are_writte
         await conn.execute(WRITE_LOG)
         # Hold the innovation's recompute lock, so its recompute is picked and then waits.
         await conn.execute(
-            "SELECT pg_advisory_lock($1::int4, $2::int4)", PROJECTION_LOCK_CLASS, innovation_lock_key(held)
+            "SELECT pg_advisory_lock($1::int4, $2::int4)", PROJECTION_LOCK_CLASS, uuid_lock_key(held)
         )
         victim = _worker(url)
         workers.append(victim)
@@ -102,7 +101,7 @@ async def test_a_worker_killed_mid_recompute_loses_nothing_and_events_are_writte
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
                 " AND classid = $1::bigint::oid AND objid = $2::bigint::oid",
                 PROJECTION_LOCK_CLASS & 0xFFFFFFFF,
-                innovation_lock_key(held) & 0xFFFFFFFF,
+                uuid_lock_key(held) & 0xFFFFFFFF,
             )
             return bool(waiting)
 
@@ -126,7 +125,7 @@ async def test_a_worker_killed_mid_recompute_loses_nothing_and_events_are_writte
         victim.send_signal(signal.SIGKILL)
         assert victim.wait(timeout=WAIT_SECONDS) == -signal.SIGKILL
         await conn.execute(
-            "SELECT pg_advisory_unlock($1::int4, $2::int4)", PROJECTION_LOCK_CLASS, innovation_lock_key(held)
+            "SELECT pg_advisory_unlock($1::int4, $2::int4)", PROJECTION_LOCK_CLASS, uuid_lock_key(held)
         )
 
         async def drained() -> bool:
