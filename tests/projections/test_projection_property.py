@@ -120,6 +120,31 @@ def _facts(kind: str, variant: int) -> dict[str, Any]:
     ],
     start_hours=960,
 )
+# Found by this test: a rate per month measured over the window to the hour moved between two
+# recomputes (the clock passed no midnight, so nothing re-queued the projection).
+@example(
+    stream=[
+        Batch(
+            posts=(
+                Post(kind=3, service=0, hours_ago=2880, innovations=(0,), staff=0, variant=8),
+                Post(kind=0, service=0, hours_ago=2, innovations=(1,), staff=0, variant=7),
+                Post(kind=2, service=0, hours_ago=312, innovations=(0, 1), staff=3, variant=5),
+                Post(kind=2, service=0, hours_ago=2058, innovations=(1,), staff=1, variant=8),
+                Post(kind=1, service=0, hours_ago=205, innovations=(0,), staff=2, variant=2),
+                Post(kind=0, service=1, hours_ago=1937, innovations=(1,), staff=1, variant=9),
+                Post(kind=3, service=1, hours_ago=713, innovations=(0,), staff=3, variant=3),
+                Post(kind=0, service=1, hours_ago=1591, innovations=(1, 0), staff=3, variant=4),
+                Post(kind=1, service=1, hours_ago=1614, innovations=(0,), staff=2, variant=0),
+                Post(kind=0, service=0, hours_ago=20, innovations=(0,), staff=3, variant=0),
+                Post(kind=4, service=1, hours_ago=246, innovations=(0,), staff=0, variant=2),
+                Post(kind=5, service=0, hours_ago=162, innovations=(1, 0), staff=1, variant=7),
+            )
+        ),
+        Drain(),
+        Tick(hours=16),
+    ],
+    start_hours=573,
+)
 @given(
     stream=st.lists(steps, min_size=3, max_size=12),
     start_hours=st.integers(0, 40 * 24),

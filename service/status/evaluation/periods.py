@@ -104,6 +104,14 @@ def point_ending(end: datetime, window_days: int, tz: str, *, current: bool) -> 
     )
 
 
+def counted_span(point: Point, tz: str) -> timedelta:
+    """How long a point's window counts as, for a rate (per month, now against before): to the end
+    of the local day its end falls in. A complete month's point ends at midnight already; the current
+    point's length then changes only at local midnight, with what it counts, not hour by hour."""
+    last_day = local_date(point.end - timedelta(microseconds=1), tz)
+    return day_start_at(last_day + timedelta(days=1), tz) - point.start
+
+
 @lru_cache(maxsize=4096)
 def month_point(month: date, window_days: int, tz: str) -> Point:
     """The monthly series' point for a complete month: the window ending at that month's end."""

@@ -29,6 +29,7 @@ from service.status.evaluation.inputs import AuditRun, MonthCounts, StaffTenure,
 from service.status.evaluation.periods import (
     Point,
     add_months,
+    counted_span,
     local_date,
     local_month,
     months_between,
@@ -346,8 +347,8 @@ class PointEvaluator:
         before = previous_point(point, self.window_days, self.tz)
         if before.months[0] < self.data_from:
             return no_drift()
-        span_now = (point.end - point.start) // MICROSECOND
-        span_before = (before.end - before.start) // MICROSECOND
+        span_now = counted_span(point, self.tz) // MICROSECOND
+        span_before = counted_span(before, self.tz) // MICROSECOND
         return drift(
             self.indicators(point),
             self.indicators(before),
@@ -368,7 +369,7 @@ class PointEvaluator:
                 if m == month and service_id in self.service_ids:
                     total.add(counts)
             baseline_counts.append((month, total))
-        days = Fraction((point.end - point.start) // MICROSECOND, 86_400_000_000)
+        days = Fraction(counted_span(point, self.tz) // MICROSECOND, 86_400_000_000)
         return outcomes(window, days, baseline_counts)
 
     def staff_voice(self, point: Point) -> StaffVoice:
